@@ -1,0 +1,39 @@
+# The two commands people need: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DAGSTER_HOME ?= $(CURDIR)/.dagster_home
+export DAGSTER_HOME
+
+.PHONY: install run test dev bench sample clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[test]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(DAGSTER_HOME)/dagster.yaml: dagster.yaml
+	mkdir -p $(DAGSTER_HOME)
+	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+
+run: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/benchmark-pipeline run --all
+
+test: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+dev: install $(DAGSTER_HOME)/dagster.yaml
+	set -m; $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+bench: install $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -m benchmark_pipeline_tests.bench
+
+sample: install
+	$(BIN)/benchmark-pipeline generate-sample
+
+clean:
+	rm -rf output .dagster_home bench/results.json
