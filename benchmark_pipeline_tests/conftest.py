@@ -1,0 +1,48 @@
+"""Shared fixtures: the shipped data folder and per-test output folders."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from benchmark_pipeline.instrument import load_year
+from benchmark_pipeline.reference import load_kommuner
+from benchmark_pipeline.settings import DEFAULT_DATA_DIR
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_or_skip(condition: bool, reason: str) -> None:
+    """Skip with a reason on a developer machine without the service; fail in CI, where it must exist."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DEFAULT_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def kommuner(data_dir):
+    return load_kommuner(data_dir)
+
+
+@pytest.fixture(scope="session")
+def instrument_2023(data_dir):
+    return load_year(data_dir, 2023)
+
+
+@pytest.fixture(scope="session")
+def instrument_2024(data_dir):
+    return load_year(data_dir, 2024)
+
+
+@pytest.fixture(scope="session")
+def instrument_2025(data_dir):
+    return load_year(data_dir, 2025)
