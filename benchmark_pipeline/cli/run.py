@@ -1,0 +1,60 @@
+"""`benchmark-pipeline run`: publish survey years through Dagster, in process."""
+
+from __future__ import annotations
+
+import click
+
+from benchmark_pipeline.cli.options import fail, location_options
+from benchmark_pipeline.errors import EXIT_INPUT, EXIT_OK
+from benchmark_pipeline.instrument import mapped_years
+from benchmark_pipeline.publication import has_export
+from benchmark_pipeline.settings import Settings
+
+
+def years_to_run(settings: Settings, requested: tuple[int, ...], run_all: bool) -> list[int]:
+    """Requested years plus any earlier year they compare with that has an export but no release yet."""
+    available = [y for y in mapped_years(settings.data_dir) if has_export(settings, y)]
+    if run_all:
+        return available
+    years = set(requested)
+    for year in requested:
+        earlier = year - 1
+        while earlier in available:
+            years.add(earlier)
+            earlier -= 1
+    return sorted(years)
+
+
+@click.command()
+@click.option("--year", "years", type=int, multiple=True, help="Survey year to publish (repeatable).")
+@click.option("--all", "run_all", is_flag=True, help="Publish every survey year that has a mapping and an export.")
+@location_options
+def run(years: tuple[int, ...], run_all: bool, settings: Settings) -> None:
+    """Ingest, validate, compute, report and publish survey years (unchanged years reuse their release).
+
+    Exit codes: 0 published or reused, 1 the year stopped on its content, 2 the input cannot be used,
+    3 the environment failed. With several years it goes on after a failed year and exits with the highest code.
+    """
+    from benchmark_pipeline.defs.runner import open_instance, run_year
+
+    if bool(years) == run_all:
+        raise click.exceptions.Exit(fail("give --year YYYY or --all (not both)", EXIT_INPUT))
+    plan = years_to_run(settings, years, run_all)
+    if not plan:
+        raise click.exceptions.Exit(fail(f"no survey year with a mapping and an export in {settings.data_dir}", EXIT_INPUT))
+    instance = open_instance()
+    worst = EXIT_OK
+    for year in plan:
+        outcome = run_year(settings, year, instance)
+        if outcome.ok:
+            verb = "reused unchanged release" if outcome.reused else "published"
+            click.echo(f"{year}: {verb} {outcome.release_id}")
+            click.echo(f"      {outcome.release_path}")
+            click.echo(f"      national report: {outcome.release_path}/reports/national.html")
+        else:
+            click.echo(f"{year}: not published (exit {outcome.exit_code})", err=True)
+            for message in outcome.messages:
+                click.echo(f"      {message}", err=True)
+        worst = max(worst, outcome.exit_code)
+    click.echo(f"warehouse: {settings.resolved_warehouse_url}")
+    raise click.exceptions.Exit(worst)

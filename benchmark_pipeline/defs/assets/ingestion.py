@@ -1,0 +1,102 @@
+"""Ingestion: the year's export as read, and the validated respondent-level frame.
+
+Both are personal data: the UI shows their schema and counts, never rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from dagster import AssetExecutionContext, DataVersion, MetadataValue, Output, asset
+
+from benchmark_pipeline.defs.failures import user_facing_failures
+from benchmark_pipeline.defs.metadata import schema_and_rows
+from benchmark_pipeline.defs.partitions import survey_years
+from benchmark_pipeline.defs.resources import BenchmarkSettings
+from benchmark_pipeline.ingest import find_export, read_export, validate_export, write_quarantine
+from benchmark_pipeline.versions import CODE_VERSIONS
+
+OWNERS = ["team:benchmark-data"]
+
+
+def _files_sha256(paths) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(paths, key=lambda p: p.name):
+        digest.update(path.name.encode())
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@asset(
+    partitions_def=survey_years,
+    group_name="ingestion",
+    code_version=CODE_VERSIONS["raw_survey_responses"],
+    owners=OWNERS,
+    kinds={"pandas"},
+    tags={"personal_data": "true"},
+)
+def raw_survey_responses(context: AssetExecutionContext, benchmark: BenchmarkSettings):
+    """The survey year's export (SurveyXact, Microsoft Forms or canonical CSV) read from data/raw/<year>/.
+
+    Its data version is the hash of the export files, so a changed export marks everything downstream stale.
+    """
+    year = int(context.partition_key)
+    with user_facing_failures():
+        settings = benchmark.settings()
+        instrument = benchmark.instrument(year)
+        raw = read_export(find_export(settings.raw_dir(year)), instrument, benchmark.kommuner())
+    files_sha = _files_sha256(raw.files)
+    return Output(
+        raw,
+        data_version=DataVersion(files_sha[:16]),
+        metadata={
+            "files": MetadataValue.json([str(p) for p in raw.files]),
+            "layout": raw.layout,
+            "encoding": raw.encoding,
+            "input_sha256": files_sha,
+            **schema_and_rows(raw.frame),
+        },
+    )
+
+
+@asset(
+    partitions_def=survey_years,
+    group_name="ingestion",
+    code_version=CODE_VERSIONS["validated_responses"],
+    owners=OWNERS,
+    kinds={"pandas", "pandera"},
+    tags={"personal_data": "true"},
+)
+def validated_responses(context: AssetExecutionContext, benchmark: BenchmarkSettings, raw_survey_responses):
+    """Respondents mapped onto the stable question ids and validated with pandera.
+
+    Every input row ends in exactly one place: valid, quarantined (written to quarantine/<year>/<run>/
+    for the people who fix the export), a collapsed duplicate, or a non-response.
+    """
+    year = int(context.partition_key)
+    with user_facing_failures():
+        settings = benchmark.settings()
+        result = validate_export(
+            raw_survey_responses,
+            benchmark.instrument(year),
+            benchmark.kommuner(),
+            max_quarantine_share=settings.max_quarantine_share,
+        )
+    quarantine_files = []
+    if len(result.quarantine):
+        quarantine_files = write_quarantine(result, settings.quarantine_dir(year) / context.run_id)
+    by_rule = result.quarantine.groupby("rule").size().to_dict() if len(result.quarantine) else {}
+    preview = result.quarantine[["row", "column", "rule"]].head(20)
+    context.add_output_metadata(
+        {
+            **{k: int(v) for k, v in result.counts.items()},
+            "quarantine_by_rule": MetadataValue.json({str(k): int(v) for k, v in by_rule.items()}),
+            "quarantine_preview": MetadataValue.md(
+                preview.to_markdown(index=False) if len(preview) else "_(no quarantined rows)_"
+            ),
+            "quarantine_files": MetadataValue.json([str(p) for p in quarantine_files]),
+            "warnings": len(result.warnings),
+            **schema_and_rows(result.valid),
+        }
+    )
+    return result

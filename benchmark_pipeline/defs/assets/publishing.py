@@ -1,0 +1,192 @@
+"""Report artefacts, the staged release (checked before anyone sees it) and the published release."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from dagster import AssetExecutionContext, MetadataValue, asset
+
+from benchmark_pipeline.defs.failures import user_facing_failures
+from benchmark_pipeline.defs.resources import BenchmarkSettings
+from benchmark_pipeline.defs.partitions import survey_years
+from benchmark_pipeline.publication import history_tables, input_files
+from benchmark_pipeline.release import release_fingerprint
+from benchmark_pipeline.reports import render_reports
+from benchmark_pipeline.versions import CODE_VERSIONS
+
+OWNERS = ["team:benchmark-data"]
+
+
+@dataclass(frozen=True)
+class StagedOutcome:
+    """A staged release waiting for its checks, or the existing release an unchanged run reuses."""
+
+    survey_year: int
+    fingerprint: str
+    staged: object | None  # release.StagedRelease
+    reused: object | None  # release.Release
+    free_texts: tuple[str, ...]  # what the privacy audit must not find in any artefact
+
+    @property
+    def release_dir(self) -> Path:
+        return Path(self.staged.path if self.staged is not None else self.reused.path)
+
+
+def publishable_tables(survey_year: int, indicators, growth, benchmarks, validation) -> dict:
+    summary = validation.quarantine_summary()
+    summary.insert(0, "survey_year", survey_year)
+    return {
+        "indicator_values": indicators["indicator_values"],
+        "barrier_scores": indicators["barrier_scores"],
+        "yoy_changes": growth["yoy_changes"],
+        "kommune_benchmarks": benchmarks,
+        "year_summary": growth["year_summary"],
+        "quarantine_summary": summary,
+    }
+
+
+def _free_texts(valid) -> tuple[str, ...]:
+    columns = [c for c in valid.columns if c == "kommentar" or c.endswith("__andet_tekst")]
+    texts = set()
+    for column in columns:
+        texts.update(str(t) for t in valid[column].dropna().unique())
+    return tuple(sorted(texts))
+
+
+@asset(
+    partitions_def=survey_years,
+    group_name="reports",
+    code_version=CODE_VERSIONS["report_artefacts"],
+    owners=OWNERS,
+    kinds={"html", "excel"},
+)
+def report_artefacts(
+    context: AssetExecutionContext,
+    benchmark: BenchmarkSettings,
+    indicators,
+    year_over_year_growth,
+    kommune_benchmarks,
+    validated_responses,
+) -> Path:
+    """Danish reports for the year: a national report, a page per kommune with an index, and a workbook.
+
+    Rendered from the disclosure-controlled tables into a work folder; the staged release takes them in.
+    """
+    year = int(context.partition_key)
+    with user_facing_failures():
+        settings = benchmark.settings()
+        tables = publishable_tables(year, indicators, year_over_year_growth, kommune_benchmarks, validated_responses)
+        out_dir = settings.output_dir / "work" / str(year) / context.run_id / "reports"
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        out_dir.mkdir(parents=True)
+        files = render_reports(
+            out_dir,
+            year,
+            tables,
+            history_tables(benchmark.release_store(), year),
+            benchmark.instrument(year),
+            benchmark.kommuner(),
+        )
+    context.add_output_metadata(
+        {
+            "files": len(files),
+            "national_report": MetadataValue.path(str(out_dir / "national.html")),
+        }
+    )
+    return out_dir
+
+
+@asset(
+    partitions_def=survey_years,
+    group_name="publishing",
+    code_version=CODE_VERSIONS["staged_release"],
+    owners=OWNERS,
+    kinds={"parquet", "csv"},
+)
+def staged_release(
+    context: AssetExecutionContext,
+    benchmark: BenchmarkSettings,
+    raw_survey_responses,
+    validated_responses,
+    indicators,
+    year_over_year_growth,
+    kommune_benchmarks,
+    report_artefacts: Path,
+) -> StagedOutcome:
+    """The year's release written where no consumer looks; the disclosure and privacy checks block on it.
+
+    An unchanged run (same fingerprint as the year's latest release) reuses that release instead.
+    """
+    year = int(context.partition_key)
+    with user_facing_failures():
+        settings = benchmark.settings()
+        store = benchmark.release_store()
+        instrument = benchmark.instrument(year)
+        kommuner = benchmark.kommuner()
+        base_id = year_over_year_growth["base_release_id"]
+        inputs = input_files(raw_survey_responses.files)
+        fingerprint = release_fingerprint(
+            year,
+            inputs,
+            instrument.sha256,
+            kommuner.sha256,
+            CODE_VERSIONS,
+            settings.result_settings(),
+            [base_id] if base_id else [],
+        )
+        free_texts = _free_texts(validated_responses.valid)
+        reused = store.reusable(year, fingerprint)
+        if reused is not None:
+            context.add_output_metadata({"reused_release_id": reused.release_id, "fingerprint": fingerprint})
+            return StagedOutcome(year, fingerprint, None, reused, free_texts)
+        tables = publishable_tables(year, indicators, year_over_year_growth, kommune_benchmarks, validated_responses)
+        staged = store.stage(
+            year,
+            fingerprint,
+            tables,
+            inputs=inputs,
+            code_versions=CODE_VERSIONS,
+            settings=settings.result_settings(),
+            previous_release_id=base_id,
+        )
+        shutil.copytree(report_artefacts, staged.reports_dir, dirs_exist_ok=True)
+    context.add_output_metadata(
+        {
+            "staged_release_id": staged.release_id,
+            "fingerprint": fingerprint,
+            "staging_path": MetadataValue.path(str(staged.path)),
+            **{f"rows/{name}": len(frame) for name, frame in tables.items()},
+        }
+    )
+    return StagedOutcome(year, fingerprint, staged, None, free_texts)
+
+
+@asset(
+    partitions_def=survey_years,
+    group_name="publishing",
+    code_version=CODE_VERSIONS["published_release"],
+    owners=OWNERS,
+    kinds={"sql", "parquet"},
+)
+def published_release(context: AssetExecutionContext, benchmark: BenchmarkSettings, staged_release: StagedOutcome):
+    """The immutable, versioned release consumers read: files moved into place, warehouse rows and the
+    `releases` row committed in one transaction, then the year's latest pointer moved."""
+    with user_facing_failures():
+        store = benchmark.release_store()
+        release = staged_release.reused or store.publish(staged_release.staged)
+    manifest = release.manifest
+    outputs = manifest.get("outputs", manifest.get("files", []))
+    context.add_output_metadata(
+        {
+            "release_id": release.release_id,
+            "revision": release.revision,
+            "reused": staged_release.reused is not None,
+            "path": MetadataValue.path(str(release.path)),
+            "national_report": MetadataValue.path(str(Path(release.path) / "reports" / "national.html")),
+            "outputs": MetadataValue.json(outputs if isinstance(outputs, (list, dict)) else str(outputs)),
+        }
+    )
+    return release

@@ -1,0 +1,128 @@
+"""Statistics: indicators with disclosure control, year-over-year growth and kommune benchmarks."""
+
+from __future__ import annotations
+
+from dagster import AssetDep, AssetExecutionContext, MetadataValue, asset
+
+from benchmark_pipeline.defs.failures import user_facing_failures
+from benchmark_pipeline.defs.metadata import table_preview, table_schema
+from benchmark_pipeline.defs.partitions import previous_survey_year, survey_years
+from benchmark_pipeline.defs.resources import BenchmarkSettings
+from benchmark_pipeline.publication import previous_release
+from benchmark_pipeline.stats import (
+    compute_indicators,
+    compute_kommune_benchmarks,
+    compute_year_summary,
+    compute_yoy,
+)
+from benchmark_pipeline.versions import CODE_VERSIONS
+
+OWNERS = ["team:benchmark-data"]
+
+
+def _table_metadata(frame, preview_filter=None) -> dict:
+    shown = frame if preview_filter is None else frame[preview_filter(frame)]
+    return {
+        "dagster/row_count": len(frame),
+        "dagster/column_schema": table_schema(frame),
+        "suppressed_rows": int(frame["suppressed"].sum()) if "suppressed" in frame else 0,
+        "preview": table_preview(shown),
+    }
+
+
+@asset(
+    partitions_def=survey_years,
+    group_name="statistics",
+    code_version=CODE_VERSIONS["indicators"],
+    owners=OWNERS,
+    kinds={"pandas", "statsmodels"},
+)
+def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, validated_responses) -> dict:
+    """Share indicators (Wilson intervals) and weighted barrier scores at every geography level.
+
+    Disclosure control (minimum respondents, complementary suppression) is applied here, before anything
+    downstream sees a value.
+    """
+    year = int(context.partition_key)
+    with user_facing_failures():
+        settings = benchmark.settings()
+        tables = compute_indicators(
+            validated_responses.valid,
+            benchmark.instrument(year),
+            benchmark.kommuner(),
+            min_respondents=settings.min_respondents,
+        )
+    values = tables["indicator_values"]
+    national = lambda f: f["geography_level"].eq("national")  # noqa: E731
+    context.add_output_metadata(
+        {
+            **_table_metadata(values, national),
+            "barrier_scores_rows": len(tables["barrier_scores"]),
+            "barrier_scores_preview": table_preview(tables["barrier_scores"][national(tables["barrier_scores"])]),
+        }
+    )
+    return tables
+
+
+@asset(
+    partitions_def=survey_years,
+    group_name="statistics",
+    code_version=CODE_VERSIONS["year_over_year_growth"],
+    owners=OWNERS,
+    kinds={"pandas", "statsmodels"},
+    deps=[AssetDep("indicators", partition_mapping=previous_survey_year)],
+)
+def year_over_year_growth(
+    context: AssetExecutionContext, benchmark: BenchmarkSettings, indicators, validated_responses
+) -> dict:
+    """Change since the previous survey year (Newcombe intervals, score tests, Benjamini-Hochberg q-values).
+
+    The previous year's figures are taken from its latest published release (what readers saw), so a year
+    runs on fresh Dagster storage; the first survey year has no growth rows.
+    """
+    year = int(context.partition_key)
+    with user_facing_failures():
+        settings = benchmark.settings()
+        store = benchmark.release_store()
+        base = previous_release(store, settings, year)
+        previous_values = store.read_table("indicator_values", release=base.release_id) if base else None
+        previous_summary = store.read_table("year_summary", release=base.release_id) if base else None
+        yoy = compute_yoy(indicators["indicator_values"], previous_values)
+        summary = compute_year_summary(
+            year,
+            validated_responses.counts,
+            validated_responses.valid,
+            previous_summary,
+        )
+    significant = yoy[yoy["significant"].fillna(False).astype(bool)] if len(yoy) else yoy
+    context.add_output_metadata(
+        {
+            "base_release_id": base.release_id if base else "",
+            "dagster/row_count": len(yoy),
+            "significant_changes": len(significant),
+            "preview": table_preview(significant[significant["geography_level"].eq("national")]) if len(yoy) else MetadataValue.md("_(first survey year: no comparison)_"),
+            "year_summary": table_preview(summary),
+        }
+    )
+    return {"yoy_changes": yoy, "year_summary": summary, "base_release_id": base.release_id if base else None}
+
+
+@asset(
+    partitions_def=survey_years,
+    group_name="statistics",
+    code_version=CODE_VERSIONS["kommune_benchmarks"],
+    owners=OWNERS,
+    kinds={"pandas", "scipy"},
+)
+def kommune_benchmarks(context: AssetExecutionContext, benchmark: BenchmarkSettings, indicators):
+    """Each kommune beside national, region and kommunegruppe, with empirical-Bayes shrunk shares and percentiles."""
+    with user_facing_failures():
+        table = compute_kommune_benchmarks(indicators["indicator_values"], benchmark.kommuner())
+    published = table[~table["suppressed"]]
+    context.add_output_metadata(
+        {
+            **_table_metadata(table, lambda f: f["indicator_id"].eq("data_use_change.mere") & ~f["suppressed"]),
+            "published_kommuner": int(published["kommune_kode"].nunique()),
+        }
+    )
+    return table

@@ -1,0 +1,28 @@
+"""Assemble the code location from one `Settings`, so the CLI can run it with its own flags."""
+
+from __future__ import annotations
+
+from dagster import Definitions
+
+from benchmark_pipeline.defs.assets import ALL_ASSETS
+from benchmark_pipeline.defs.checks import (
+    disclosure_control,
+    privacy_audit,
+    quarantine_share,
+    validated_schema,
+    validation_warnings,
+)
+from benchmark_pipeline.defs.jobs import yearly_benchmark_job
+from benchmark_pipeline.defs.resources import build_resources
+from benchmark_pipeline.settings import Settings
+
+ALL_CHECKS = [validated_schema, quarantine_share, validation_warnings, disclosure_control, privacy_audit]
+
+
+def build_definitions(settings: Settings) -> Definitions:
+    return Definitions(
+        assets=ALL_ASSETS,
+        asset_checks=ALL_CHECKS,
+        jobs=[yearly_benchmark_job],
+        resources=build_resources(settings),
+    )

@@ -1,0 +1,100 @@
+"""Asset checks: validation guards (blocking) and the disclosure and privacy gates before publishing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
+
+from benchmark_pipeline.audit import audit_release
+from benchmark_pipeline.defs.assets.ingestion import validated_responses
+from benchmark_pipeline.defs.assets.publishing import StagedOutcome, staged_release
+from benchmark_pipeline.defs.partitions import survey_years
+from benchmark_pipeline.defs.resources import BenchmarkSettings
+from benchmark_pipeline.ingest import canonical_schema
+from benchmark_pipeline.stats import verify_disclosure
+
+FINDINGS_SHOWN = 20
+
+
+@asset_check(asset=validated_responses, partitions_def=survey_years, blocking=True)
+def validated_schema(context, benchmark: BenchmarkSettings, validated_responses) -> AssetCheckResult:
+    """The validated frame conforms to the year's pandera schema (all failures collected, lazily)."""
+    import pandera.errors as pa_errors
+
+    schema = canonical_schema(benchmark.instrument(int(context.partition_key)))
+    try:
+        schema.validate(validated_responses.valid, lazy=True)
+    except pa_errors.SchemaErrors as exc:
+        cases = exc.failure_cases[["column", "check"]].astype(str).drop_duplicates().head(FINDINGS_SHOWN)
+        return AssetCheckResult(
+            passed=False,
+            metadata={"failures": len(exc.failure_cases), "failure_cases": MetadataValue.md(cases.to_markdown(index=False))},
+        )
+    return AssetCheckResult(passed=True, metadata={"columns": len(validated_responses.valid.columns)})
+
+
+@asset_check(asset=validated_responses, partitions_def=survey_years, blocking=True)
+def quarantine_share(context, benchmark: BenchmarkSettings, validated_responses) -> AssetCheckResult:
+    """Quarantined rows stay below the configured share of the responses (valid + quarantined)."""
+    counts = validated_responses.counts
+    responses = counts["rows_valid"] + counts["rows_quarantined"]
+    share = counts["rows_quarantined"] / responses if responses else 0.0
+    limit = benchmark.settings().max_quarantine_share
+    by_rule = validated_responses.quarantine.groupby("rule").size()
+    return AssetCheckResult(
+        passed=share <= limit,
+        metadata={
+            "quarantine_share": float(share),
+            "limit": float(limit),
+            "by_rule": MetadataValue.json({str(k): int(v) for k, v in by_rule.items()}),
+        },
+    )
+
+
+@asset_check(asset=validated_responses, partitions_def=survey_years, blocking=False)
+def validation_warnings(validated_responses) -> AssetCheckResult:
+    """Rows kept with a warning (e.g. fewer than three barriers ranked): worth a look, not a stop."""
+    warnings = validated_responses.warnings
+    by_rule = warnings.groupby("rule").size() if len(warnings) else pd.Series(dtype=int)
+    return AssetCheckResult(
+        passed=len(warnings) == 0,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"warnings": len(warnings), "by_rule": MetadataValue.json({str(k): int(v) for k, v in by_rule.items()})},
+    )
+
+
+def _staged_tables(outcome: StagedOutcome) -> dict[str, pd.DataFrame]:
+    return {name: pd.read_parquet(path) for name, path in outcome.staged.tables.items() if str(path).endswith(".parquet")}
+
+
+@asset_check(asset=staged_release, partitions_def=survey_years, blocking=True)
+def disclosure_control(benchmark: BenchmarkSettings, staged_release: StagedOutcome) -> AssetCheckResult:
+    """No published value rests on fewer than the minimum respondents or can be recovered by subtraction."""
+    if staged_release.reused is not None:
+        return AssetCheckResult(passed=True, metadata={"reused_release_id": staged_release.reused.release_id})
+    violations = verify_disclosure(
+        _staged_tables(staged_release), benchmark.kommuner(), benchmark.settings().min_respondents
+    )
+    return AssetCheckResult(
+        passed=not violations,
+        metadata={"violations": len(violations), "first_violations": MetadataValue.json(violations[:FINDINGS_SHOWN])},
+    )
+
+
+@asset_check(asset=staged_release, partitions_def=survey_years, blocking=True)
+def privacy_audit(benchmark: BenchmarkSettings, staged_release: StagedOutcome) -> AssetCheckResult:
+    """Every staged artefact is free of survey free text, CPR numbers, e-mail addresses and small-cell values."""
+    if staged_release.reused is not None:
+        return AssetCheckResult(passed=True, metadata={"reused_release_id": staged_release.reused.release_id})
+    report = audit_release(
+        Path(staged_release.staged.path),
+        forbidden_texts=staged_release.free_texts,
+        min_respondents=benchmark.settings().min_respondents,
+    )
+    findings = [f"{f.file}: {f.location}: {f.kind}" for f in report.findings[:FINDINGS_SHOWN]]
+    return AssetCheckResult(
+        passed=report.passed,
+        metadata={"files_scanned": report.files_scanned, "findings": len(report.findings), "first_findings": MetadataValue.json(findings)},
+    )

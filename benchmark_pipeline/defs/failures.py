@@ -1,0 +1,33 @@
+"""Turn expected domain errors into Dagster failures that carry the CLI exit code and no traceback noise."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from dagster import Failure, MetadataValue
+
+from benchmark_pipeline.errors import exit_code_of
+
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = ()
+
+
+def _expected() -> tuple[type[BaseException], ...]:
+    from benchmark_pipeline.errors import PipelineError
+    from benchmark_pipeline.ingest import IngestError
+    from benchmark_pipeline.instrument import InstrumentError
+    from benchmark_pipeline.settings import SettingsError
+
+    return (PipelineError, IngestError, InstrumentError, SettingsError)
+
+
+@contextmanager
+def user_facing_failures():
+    """Re-raise expected errors as `Failure` with the message and exit code as metadata."""
+    try:
+        yield
+    except _expected() as exc:
+        raise Failure(
+            description=str(exc),
+            metadata={"exit_code": MetadataValue.int(exit_code_of(exc))},
+            allow_retries=False,
+        ) from None

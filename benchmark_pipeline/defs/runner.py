@@ -1,0 +1,90 @@
+"""Run the yearly job in process for the CLI, and turn its outcome into words and an exit code."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import DagsterInstance, DagsterEventType
+
+from benchmark_pipeline.defs.build import build_definitions
+from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_OK
+from benchmark_pipeline.settings import Settings
+
+# Dagster's console logger would print tracebacks for expected failures; the CLI reports them itself.
+QUIET_RUN_CONFIG = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+
+
+@dataclass
+class YearOutcome:
+    survey_year: int
+    exit_code: int
+    run_id: str = ""
+    release_id: str = ""
+    release_path: str = ""
+    reused: bool = False
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+
+def open_instance() -> DagsterInstance:
+    """The instance in $DAGSTER_HOME (so runs show in the UI), or an ephemeral one when it is unset."""
+    home = os.environ.get("DAGSTER_HOME")
+    if home and Path(home).is_dir():
+        return DagsterInstance.get()
+    return DagsterInstance.ephemeral()
+
+
+def _failure_messages(result) -> tuple[int, list[str]]:
+    exit_code, messages = EXIT_OK, []
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        user = data.user_failure_data
+        if user is not None:
+            code_entry = user.metadata.get("exit_code")
+            code = int(code_entry.value) if code_entry is not None else EXIT_CONTENT
+            messages.append(user.description or "the step failed")
+        else:
+            error = data.error
+            text = error.message.strip() if error else "unknown error"
+            # A failed blocking check stops the run: the year's content is at fault, not the machine.
+            code = EXIT_CONTENT if "check" in text.lower() else EXIT_ENVIRONMENT
+            messages.append(f"{event.step_key}: {text.splitlines()[0]}")
+        exit_code = max(exit_code, code)
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed and evaluation.severity.value == "ERROR":
+            messages.append(f"check {evaluation.check_name} failed for {evaluation.asset_key.to_user_string()}")
+            exit_code = max(exit_code, EXIT_CONTENT)
+    return exit_code or EXIT_CONTENT, messages
+
+
+def run_year(settings: Settings, survey_year: int, instance: DagsterInstance | None = None) -> YearOutcome:
+    """Materialise every asset and check of one survey year through Dagster, in this process."""
+    job = build_definitions(settings).resolve_job_def("yearly_benchmark")
+    instance = instance or open_instance()
+    result = job.execute_in_process(
+        partition_key=str(survey_year),
+        instance=instance,
+        raise_on_error=False,
+        run_config=QUIET_RUN_CONFIG,
+    )
+    outcome = YearOutcome(survey_year=survey_year, exit_code=EXIT_OK, run_id=result.run_id)
+    if not result.success:
+        outcome.exit_code, outcome.messages = _failure_messages(result)
+        return outcome
+    for event in result.get_asset_materialization_events():
+        materialization = event.event_specific_data.materialization
+        if materialization.asset_key.to_user_string() != "published_release":
+            continue
+        meta = materialization.metadata
+        outcome.release_id = str(meta["release_id"].value)
+        outcome.release_path = str(meta["path"].value)
+        outcome.reused = bool(meta["reused"].value)
+    return outcome
+
+
+__all__ = ["YearOutcome", "run_year", "open_instance", "DagsterEventType"]

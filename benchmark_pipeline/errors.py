@@ -1,0 +1,37 @@
+"""Expected failures and the exit codes the CLI gives them (DESIGN.md "Interfaces people touch")."""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_CONTENT = 1  # rows quarantined, or the year stopped on its content
+EXIT_INPUT = 2  # input cannot be used at all, or the command is misused
+EXIT_ENVIRONMENT = 3  # database unreachable, disk full, permission denied
+
+
+class PipelineError(Exception):
+    """A failure a user can act on: its message says what happened and what to do."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_CONTENT):
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def exit_code_of(exc: BaseException) -> int:
+    """The exit code for any exception: domain errors carry one; OS errors are the environment's."""
+    code = getattr(exc, "exit_code", None)
+    if isinstance(code, int):
+        return code
+    if isinstance(exc, OSError):
+        return EXIT_ENVIRONMENT
+    try:
+        from sqlalchemy.exc import OperationalError, InterfaceError
+
+        if isinstance(exc, (OperationalError, InterfaceError)):
+            return EXIT_ENVIRONMENT
+    except ImportError:  # pragma: no cover
+        pass
+    from benchmark_pipeline.instrument import InstrumentError
+
+    if isinstance(exc, InstrumentError):
+        return EXIT_INPUT
+    return EXIT_ENVIRONMENT

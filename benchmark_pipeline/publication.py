@@ -1,0 +1,71 @@
+"""What a year's release holds and what it compares with: plain functions shared by the Dagster layer and CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark_pipeline.errors import EXIT_CONTENT, PipelineError
+from benchmark_pipeline.instrument import mapped_years
+from benchmark_pipeline.settings import Settings
+
+# Every table a release publishes, in the order consumers see them.
+TABLE_NAMES = (
+    "indicator_values",
+    "barrier_scores",
+    "yoy_changes",
+    "kommune_benchmarks",
+    "year_summary",
+    "quarantine_summary",
+)
+# Tables earlier years contribute to a report's trends.
+HISTORY_TABLES = ("indicator_values", "barrier_scores", "year_summary")
+
+
+def has_export(settings: Settings, survey_year: int) -> bool:
+    """Whether the data folder holds an export for the year (without reading it)."""
+    from benchmark_pipeline.ingest import IngestError, find_export
+
+    if survey_year not in mapped_years(settings.data_dir):
+        return False
+    try:
+        find_export(settings.raw_dir(survey_year))
+    except IngestError:
+        return False
+    return True
+
+
+def previous_release(store, settings: Settings, survey_year: int):
+    """The release year t compares with: t-1's latest. A t-1 export without a release must be published first."""
+    base_year = survey_year - 1
+    release = store.latest(base_year)
+    if release is None and has_export(settings, base_year):
+        raise PipelineError(
+            f"survey year {base_year} has an export in {settings.raw_dir(base_year)} but no published release, "
+            f"so {survey_year} cannot be compared with it: publish {base_year} first "
+            f"(benchmark-pipeline run --year {base_year}, or materialise partition {base_year} in the UI)",
+            EXIT_CONTENT,
+        )
+    return release
+
+
+def history_tables(store, survey_year: int) -> dict[int, dict[str, pd.DataFrame]]:
+    """Earlier years' published tables (their latest releases), for trends in the reports."""
+    history: dict[int, dict[str, pd.DataFrame]] = {}
+    for release in store.releases():
+        year = release.survey_year
+        if year >= survey_year or year in history:
+            continue
+        latest = store.latest(year)
+        if latest is None:
+            continue
+        history[year] = {
+            name: store.read_table(name, year=year, release=latest.release_id) for name in HISTORY_TABLES
+        }
+    return dict(sorted(history.items()))
+
+
+def input_files(raw_files: list[Path]) -> list[Path]:
+    """Input files in a stable order, so the fingerprint does not depend on listing order."""
+    return sorted((Path(p) for p in raw_files), key=lambda p: p.name)
