@@ -1,0 +1,125 @@
+"""Answer propensities of the synthetic respondents, one profile per survey year.
+
+A profile is data, keyed on the stable question and option ids (SURVEY.md section 1), so the generator
+works for any year's instrument: options a profile does not name get a small default weight. The years
+drift on purpose (more `mere`, more AI, `ny_teknologi` as a growing barrier) so that consecutive sample
+years differ and year-over-year changes have something to find.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+DEFAULT_OPTION_WEIGHT = 0.02
+
+
+@dataclass(frozen=True)
+class YearProfile:
+    """Propensities for one survey year.
+
+    - `single`: relative weights per option of each single-choice question.
+    - `multi`: probability that each option of a multi-select question is chosen.
+    - `exclusive`: per multi-select, an option chosen alone (`ingen`), with its probability; a small share
+      of those also tick another option (`exclusive_mixed`, a validation warning, never an error).
+    - `barrier_weights`: Plackett-Luce weights of the ranked question (higher = ranked earlier).
+    - `ranked_counts`: probabilities of ranking 0 (question skipped), 1, 2 or 3 barriers.
+    - `skip`: probability that a respondent leaves a question blank (item non-response).
+    - `kommune_effect_sd`: spread of a per-kommune "data maturity" effect on the log-odds of the first
+      option of `data_use_change`/`further_potential` and on every `use_contexts` option.
+    - `comment_share`: share of respondents writing a free-text comment; `pii_comment_share` of those
+      comments hold a CPR-like number and an e-mail address (for the masking to catch).
+    - `andet_text_share`: of the respondents choosing `andet`, the share who typed their own text.
+    """
+
+    single: dict[str, dict[str, float]]
+    multi: dict[str, dict[str, float]]
+    barrier_weights: dict[str, float]
+    exclusive: dict[str, tuple[str, float]] = field(default_factory=lambda: {"anchoring_levels": ("ingen", 0.08)})
+    exclusive_mixed: float = 0.08
+    ranked_counts: tuple[float, float, float, float] = (0.02, 0.02, 0.04, 0.92)
+    skip: dict[str, float] = field(default_factory=dict)
+    kommune_effect_sd: float = 0.35
+    comment_share: float = 0.06
+    pii_comment_share: float = 0.05
+    andet_text_share: float = 0.6
+
+    def with_(self, **changes) -> "YearProfile":
+        return replace(self, **changes)
+
+
+_FAGOMRAADE = {
+    "okonomi": 0.12, "social": 0.12, "sundhed_aeldre": 0.11, "boern_unge": 0.12, "beskaeftigelse": 0.10,
+    "teknik_miljoe": 0.10, "digitalisering": 0.12, "analyse": 0.16, "andet": 0.05,
+}
+_STILLING = {
+    "medarbejder": 0.34, "analytiker": 0.30, "teamleder": 0.12, "mellemleder": 0.16, "topleder": 0.04,
+    "andet": 0.04,
+}
+_DATA_SOURCES = {"cpr": 0.78, "bbr": 0.52, "flis": 0.40, "fagsystemer": 0.83, "cvr": 0.33, "dst": 0.62, "andet": 0.07}
+
+PROFILE_2023 = YearProfile(
+    single={
+        "fagomraade": _FAGOMRAADE,
+        "stilling": _STILLING,
+        "data_use_change": {"mere": 0.60, "samme": 0.31, "mindre": 0.04, "ved_ikke": 0.05},
+        "further_potential": {"ja": 0.78, "nej": 0.12, "ved_ikke": 0.10},
+    },
+    multi={
+        "use_contexts": {
+            "monitorering": 0.70, "foranalyse": 0.62, "implementering": 0.29, "evaluering": 0.25,
+            "ressourcer": 0.42, "politik": 0.37, "andet": 0.06,
+        },
+        "anchoring_levels": {
+            "medarbejdere": 0.68, "teams": 0.56, "mellemledelse": 0.33, "topledelse": 0.04, "politisk": 0.12,
+        },
+        "data_sources": _DATA_SOURCES,
+    },
+    exclusive={"anchoring_levels": ("ingen", 0.10)},
+    barrier_weights={
+        "ledelse": 10.0, "tid": 8.0, "kompetencer": 4.0, "adgang": 3.4, "samarbejde": 3.0, "datakvalitet": 1.6,
+        "it": 1.4, "okonomi": 1.2, "jura": 1.0, "andet": 0.35, "ny_teknologi": 1.0,
+    },
+    skip={"fagomraade": 0.01, "stilling": 0.01, "use_contexts": 0.02, "anchoring_levels": 0.03,
+          "data_sources": 0.04},
+)
+
+PROFILE_2024 = PROFILE_2023.with_(
+    single={
+        **PROFILE_2023.single,
+        "data_use_change": {"mere": 0.65, "samme": 0.28, "mindre": 0.03, "ved_ikke": 0.04},
+        "further_potential": {"ja": 0.80, "nej": 0.11, "ved_ikke": 0.09},
+        "ai_use": {"drift": 0.07, "forsoeg": 0.20, "planlagt": 0.24, "nej": 0.38, "ved_ikke": 0.11},
+    },
+    multi={
+        **PROFILE_2023.multi,
+        "use_contexts": {**PROFILE_2023.multi["use_contexts"], "implementering": 0.33, "evaluering": 0.30},
+        "anchoring_levels": {**PROFILE_2023.multi["anchoring_levels"], "topledelse": 0.08, "mellemledelse": 0.36},
+    },
+    barrier_weights={**PROFILE_2023.barrier_weights, "ledelse": 9.0, "ny_teknologi": 2.2, "kompetencer": 4.4},
+    skip={**PROFILE_2023.skip, "data_use_change": 0.01, "further_potential": 0.01, "ai_use": 0.03},
+)
+
+PROFILE_2025 = PROFILE_2024.with_(
+    single={
+        **PROFILE_2024.single,
+        "data_use_change": {"mere": 0.70, "samme": 0.24, "mindre": 0.02, "ved_ikke": 0.04},
+        "further_potential": {"ja": 0.83, "nej": 0.09, "ved_ikke": 0.08},
+        "ai_use": {"drift": 0.13, "forsoeg": 0.28, "planlagt": 0.23, "nej": 0.26, "ved_ikke": 0.10},
+    },
+    multi={
+        **PROFILE_2024.multi,
+        "use_contexts": {**PROFILE_2024.multi["use_contexts"], "evaluering": 0.34, "politik": 0.41},
+        "anchoring_levels": {**PROFILE_2024.multi["anchoring_levels"], "topledelse": 0.12, "teams": 0.60},
+    },
+    barrier_weights={**PROFILE_2024.barrier_weights, "ledelse": 8.5, "tid": 8.5, "ny_teknologi": 3.5},
+    # Microsoft Forms makes the respondent order every option, so a partial ranking cannot occur.
+    ranked_counts=(0.02, 0.0, 0.0, 0.98),
+)
+
+PROFILES = {2023: PROFILE_2023, 2024: PROFILE_2024, 2025: PROFILE_2025}
+
+
+def profile_for(survey_year: int) -> YearProfile:
+    """The profile of the year, or of the nearest earlier year that has one (the 2023 one before 2023)."""
+    earlier = [y for y in PROFILES if y <= survey_year]
+    return PROFILES[max(earlier)] if earlier else PROFILES[min(PROFILES)]
