@@ -1,0 +1,1 @@
+"""Alembic migrations for the release warehouse (run in code by `benchmark_pipeline.release.warehouse`)."""
