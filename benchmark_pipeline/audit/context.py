@@ -1,0 +1,61 @@
+"""The state of one audit run: its detectors, the findings so far, and the files read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from benchmark_pipeline.audit import model
+from benchmark_pipeline.audit.detect import Detectors, TextStream
+
+# Beyond this many findings of one kind in one file, the rest are counted in one summary finding.
+MAX_FINDINGS_PER_FILE_AND_KIND = 25
+
+
+class AuditContext:
+    def __init__(self, release_dir: Path, detectors: Detectors, min_respondents: int) -> None:
+        self.release_dir = release_dir
+        self.detectors = detectors
+        self.min_respondents = min_respondents
+        self.findings: list[model.Finding] = []
+        self.notes: list[str] = []
+        self.files_scanned: list[str] = []
+        self._seen: set[tuple[str, str, str, str]] = set()
+        self._counts: Counter[tuple[str, str]] = Counter()
+        self._clean: dict[str, bool] = {}
+        # (survey_year, kommune code, indicator id) -> suppressed, from indicator_values, for cross-checks
+        self.kommune_suppressed: dict[tuple[str, str, str], bool] = {}
+
+    def report(self, file: str, location: str, kind: str, message: str) -> None:
+        key = (file, location, kind, message)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self._counts[(file, kind)] += 1
+        if self._counts[(file, kind)] <= MAX_FINDINGS_PER_FILE_AND_KIND:
+            self.findings.append(model.Finding(file=file, location=location, kind=kind, message=message))
+
+    def scan(self, file: str, stream: TextStream, *, small_n: bool = True) -> None:
+        """Run the text detectors over one artefact's stream and report what they find."""
+        if not stream:
+            return
+        for hit in self.detectors.hits(stream.text, small_n=small_n):
+            self.report(file, stream.location_at(hit.pos), hit.kind, hit.message)
+
+    def safe_label(self, text: object, placeholder: str) -> str:
+        """A name for use in a location (sheet, column, key), or a placeholder when the name itself leaks."""
+        text = "" if text is None else str(text)
+        clean = self._clean.get(text)
+        if clean is None:
+            clean = self._clean[text] = self.detectors.is_clean(text)
+        return text if clean else placeholder
+
+    def finish(self) -> list[model.Finding]:
+        extra = []
+        for (file, kind), count in self._counts.items():
+            if count > MAX_FINDINGS_PER_FILE_AND_KIND:
+                hidden = count - MAX_FINDINGS_PER_FILE_AND_KIND
+                extra.append(model.Finding(
+                    file=file, location="", kind=model.TRUNCATED,
+                    message=f"{hidden} more finding(s) of kind {kind} in this file are not listed one by one"))
+        return self.findings + extra

@@ -1,0 +1,193 @@
+"""Text detectors: respondents' free text, CPR-number-like strings, e-mail addresses and "n = 3" in prose.
+
+Every artefact is turned into a `TextStream`: normalised text (NFKC, zero-width characters removed,
+casefolded, runs of whitespace collapsed to one space) made of segments that each know their location.
+Segments joined with `SOFT` or `INLINE` may be matched across (text split over inline HTML elements or
+lines); segments joined with `HARD` (table cells, attribute values, JSON strings) never are.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import unicodedata
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from benchmark_pipeline.audit import model
+
+HARD = "\x00"  # never part of a match
+SOFT = " "  # a word break (block element, line break)
+INLINE = ""  # no break at all (text continues inside an inline element)
+
+# Free texts shorter than this (after normalisation) are not compared: short answers such as "Ingen
+# kommentarer" or "ved ikke" are ordinary words that also appear in labels and would fail clean releases.
+MIN_FREE_TEXT_LENGTH = 12
+
+_ZERO_WIDTH = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
+_WHITESPACE = re.compile(r"\s+")
+
+_DASHES = "\\-\u2010\u2011\u2012\u2013\u2014"
+# A CPR number: ddmmyy-xxxx or ddmmyyxxxx as a whole token. Not inside a longer word, number or hex string
+# (word boundaries), not the integer or fractional part of a decimal number, not one group of a longer
+# dashed, slashed or dotted run of digits.
+CPR_RE = re.compile(
+    rf"(?<![\w])(?<!\d[.,/:{_DASHES}])"
+    rf"(?P<dd>\d\d)(?P<mm>\d\d)(?P<yy>\d\d)[{_DASHES}]?(?P<seq>\d{{4}})"
+    rf"(?![\w])(?![.,/:{_DASHES}]\d)"
+)
+EMAIL_RE = re.compile(
+    r"(?<![\w.+%-])(?P<local>[\w.+%-]+)@(?P<domain>[\w-]+(?:\.[\w-]+)*)\.(?P<tld>[^\W\d_]{2,24})(?![\w-])"
+)
+_RETINA = re.compile(r"\d+x")  # "icon@2x.png" is a file name, not an address
+# "n = 3", "n=4", "(N: 2)" in prose, alt texts and chart labels.
+SMALL_N_RE = re.compile(r"(?<![\w.])n ?[=:] ?(?P<n>\d{1,6})(?!\d)(?![.,]\d)")
+
+
+def normalise(text: object) -> str:
+    s = unicodedata.normalize("NFKC", str(text))
+    s = _ZERO_WIDTH.sub("", s).casefold()
+    return _WHITESPACE.sub(" ", s).replace(HARD, " ")
+
+
+def plausible_cpr_date(dd: str, mm: str, yy: str) -> bool:
+    day, month = int(dd), int(mm)
+    if not 1 <= month <= 12:
+        return False
+    # Feb 29 exists in some year of every century the two digits can stand for.
+    days = 29 if month == 2 else calendar.monthrange(2001, month)[1]
+    return 1 <= day <= days
+
+
+def is_cpr_like(text: str) -> bool:
+    """Whether the text contains a CPR-number-like token (for tests and callers)."""
+    return any(plausible_cpr_date(m["dd"], m["mm"], m["yy"]) for m in CPR_RE.finditer(normalise(text)))
+
+
+def mask_email(local: str, domain: str, tld: str) -> str:
+    return f"{local[:1]}***@***.{tld}"
+
+
+def mask_text(text: str, keep: int = 3) -> str:
+    return f"{text[:keep]}…" if len(text) > keep else "…"
+
+
+Location = str | Callable[[], str]
+
+
+class TextStream:
+    """Normalised text from one artefact, with the location of every segment."""
+
+    def __init__(self) -> None:
+        self._parts: list[str] = []
+        self._starts: list[int] = []
+        self._locations: list[Location] = []
+        self._length = 0
+        self._last_space = True
+        self._text: str | None = None
+
+    def add(self, text: object, location: Location, sep: str = HARD) -> None:
+        if text is None:
+            return
+        piece = normalise(text)
+        if sep == HARD:
+            piece = piece.strip(" ")
+            if not piece:
+                return
+            if self._length:
+                self._append(HARD)
+                self._last_space = True
+        else:
+            if sep == SOFT:
+                piece = " " + piece.lstrip(" ")
+            if self._last_space or not self._length:
+                piece = piece.lstrip(" ")
+            if not piece:
+                return
+        offset = len(piece) - len(piece.lstrip(" "))
+        self._starts.append(self._length + offset)
+        self._locations.append(location)
+        self._append(piece)
+
+    def _append(self, piece: str) -> None:
+        self._parts.append(piece)
+        self._length += len(piece)
+        self._last_space = piece.endswith(" ")
+        self._text = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = "".join(self._parts)
+        return self._text
+
+    def location_at(self, pos: int) -> str:
+        if not self._locations:
+            return ""
+        i = max(bisect_right(self._starts, pos) - 1, 0)
+        loc = self._locations[i]
+        return loc() if callable(loc) else loc
+
+    def __bool__(self) -> bool:
+        return bool(self._length)
+
+
+@dataclass(frozen=True)
+class Hit:
+    pos: int
+    kind: str
+    message: str
+    key: str  # identifies the leak for de-duplication (never shown)
+
+
+class Detectors:
+    """The text rules of one audit run: its free texts, minimum respondents and allowed addresses."""
+
+    def __init__(self, forbidden_texts: Iterable[str], min_respondents: int, allowed_emails: Iterable[str] = ()):
+        self.min_respondents = min_respondents
+        self.allowed_emails = {normalise(e).strip() for e in allowed_emails}
+        self.forbidden: list[tuple[int, str]] = []
+        self.ignored = 0
+        seen: set[str] = set()
+        for number, text in enumerate(forbidden_texts, start=1):
+            if text is None:
+                continue
+            norm = normalise(text).strip(" ")
+            if len(norm) < MIN_FREE_TEXT_LENGTH:
+                if norm:
+                    self.ignored += 1
+                continue
+            if norm not in seen:
+                seen.add(norm)
+                self.forbidden.append((number, norm))
+
+    def hits(self, text: str, *, small_n: bool = True) -> list[Hit]:
+        found: list[Hit] = []
+        for number, needle in self.forbidden:
+            start = text.find(needle)
+            while start != -1:
+                found.append(Hit(start, model.FREE_TEXT,
+                                 f"free-text answer no. {number} from the survey (starts '{mask_text(needle)}', "
+                                 f"{len(needle)} characters) is published here", f"ft{number}"))
+                start = text.find(needle, start + len(needle))
+        for m in CPR_RE.finditer(text):
+            if plausible_cpr_date(m["dd"], m["mm"], m["yy"]):
+                found.append(Hit(m.start(), model.CPR_NUMBER,
+                                 "CPR-number-like string (******-****) is published here", "cpr" + m.group(0)))
+        for m in EMAIL_RE.finditer(text):
+            if _RETINA.fullmatch(m["domain"]) or m.group(0) in self.allowed_emails:
+                continue
+            found.append(Hit(m.start(), model.EMAIL_ADDRESS,
+                             f"e-mail address ({mask_email(m['local'], m['domain'], m['tld'])}) is published here",
+                             "mail" + m.group(0)))
+        if small_n:
+            for m in SMALL_N_RE.finditer(text):
+                if 0 < int(m["n"]) < self.min_respondents:
+                    found.append(Hit(m.start(), model.SMALL_CELL,
+                                     f"a number of respondents below the minimum of {self.min_respondents} "
+                                     "is shown here", "n" + m.group(0)))
+        return found
+
+    def is_clean(self, text: object) -> bool:
+        return not self.hits(normalise(text))

@@ -1,0 +1,226 @@
+"""HTML and SVG: visible text, every attribute value (alt, aria-label, title, ...), inline SVG text with its
+<title> and <desc>, scripts, styles, comments, embedded data: URIs, and the tables the page shows.
+
+Built on the standard library's lenient `html.parser`, which reads HTML and SVG (XML) alike and never
+raises on malformed markup.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import urllib.parse
+from html.parser import HTMLParser
+
+from benchmark_pipeline.audit import model
+from benchmark_pipeline.audit.context import AuditContext
+from benchmark_pipeline.audit.detect import HARD, INLINE, SOFT, TextStream
+from benchmark_pipeline.audit.tables import Grid, check_grid
+
+# Elements that do not break a word: their text continues the surrounding text.
+_INLINE = {"a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font", "i", "ins", "kbd",
+           "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "tspan", "label"}
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track",
+         "wbr"}
+_RAW = {"script", "style"}
+_DATA_URI_IN_TEXT = re.compile(r"data:[\w.+-]+/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,[A-Za-z0-9+/=\s]+")
+
+
+class _Extractor(HTMLParser):
+    def __init__(self, ctx: AuditContext, rel: str, prefix: str, depth: int) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ctx, self.rel, self.prefix, self.depth = ctx, rel, prefix, depth
+        self.text = TextStream()  # visible text, SVG text, <title>/<desc>
+        self.other = TextStream()  # attribute values, scripts, styles, comments
+        self.stack: list[str] = []
+        self.pending_break = False
+        self.tables: list[dict] = []  # open <table> builders
+        self.grids: list[Grid] = []
+
+    # -- helpers
+    def _where(self, what: str) -> str:
+        return f"{self.prefix}line {self.getpos()[0]}: {what}"
+
+    def _context(self) -> str:
+        element = self.stack[-1] if self.stack else "document"
+        if "svg" in self.stack and element != "svg":
+            return f"<{element}> in inline <svg>" if self.rel.endswith((".html", ".htm")) else f"<{element}>"
+        return f"<{element}>"
+
+    # -- elements
+    def handle_starttag(self, tag, attrs):
+        self._start(tag, attrs, closed=False)
+
+    def handle_startendtag(self, tag, attrs):
+        self._start(tag, attrs, closed=True)
+
+    def _start(self, tag: str, attrs, closed: bool) -> None:
+        for name, value in attrs:
+            if value is None or not value.strip():
+                continue
+            where = self._where(f"{name} attribute of <{tag}>")
+            if value.lstrip()[:5].lower() == "data:":
+                scan_data_uri(self.ctx, self.rel, value.strip(), where, self.depth)
+            else:
+                self.other.add(value, where, HARD)
+        if tag not in _INLINE:
+            self.pending_break = True
+        self._table_start(tag)
+        if not closed and tag not in _VOID:
+            self.stack.append(tag)
+        elif closed:
+            self._table_end(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            while self.stack:
+                if self.stack.pop() == tag:
+                    break
+        if tag not in _INLINE:
+            self.pending_break = True
+        self._table_end(tag)
+
+    # -- character data
+    def handle_data(self, data):
+        element = self.stack[-1] if self.stack else ""
+        if element in _RAW:
+            where = self._where(f"content of <{element}>")
+
+            def embedded(m: re.Match) -> str:
+                scan_data_uri(self.ctx, self.rel, m.group(0), where, self.depth)
+                return " "
+
+            self.other.add(_DATA_URI_IN_TEXT.sub(embedded, data), where, HARD)
+            return
+        self.text.add(data, self._where(f"text of {self._context()}"), SOFT if self.pending_break else INLINE)
+        if data.strip():
+            self.pending_break = False
+        self._table_data(data)
+
+    def handle_comment(self, data):
+        self.other.add(data, self._where("comment"), HARD)
+
+    def unknown_decl(self, data):
+        if data.upper().startswith("CDATA["):
+            self.handle_data(data[6:])
+
+    def handle_pi(self, data):
+        self.other.add(data, self._where("processing instruction"), HARD)
+
+    # -- tables shown on the page (checked for disclosure like workbook sheets)
+    def _table_start(self, tag: str) -> None:
+        if tag == "table":
+            self.tables.append({"rows": [], "lines": [], "row": None, "cell": None})
+        elif not self.tables:
+            return
+        t = self.tables[-1] if self.tables else None
+        if t is None:
+            return
+        if tag == "tr":
+            self._close_row(t)
+            t["row"] = []
+            t["lines"].append(self.getpos()[0])
+        elif tag in ("td", "th"):
+            if t["row"] is None:  # a cell outside any <tr>
+                t["row"] = []
+                t["lines"].append(self.getpos()[0])
+            self._close_cell(t)
+            t["cell"] = []
+
+    def _table_end(self, tag: str) -> None:
+        if not self.tables:
+            return
+        t = self.tables[-1]
+        if tag in ("td", "th"):
+            self._close_cell(t)
+        elif tag == "tr":
+            self._close_row(t)
+        elif tag == "table":
+            self._close_row(t)
+            self.tables.pop()
+            self._emit_grid(t)
+
+    def _table_data(self, data: str) -> None:
+        if self.tables and self.tables[-1]["cell"] is not None:
+            self.tables[-1]["cell"].append(data)
+
+    @staticmethod
+    def _close_cell(t: dict) -> None:
+        if t["cell"] is not None and t["row"] is not None:
+            t["row"].append(" ".join("".join(t["cell"]).split()))
+        t["cell"] = None
+
+    def _close_row(self, t: dict) -> None:
+        self._close_cell(t)
+        if t["row"] is not None:
+            t["rows"].append(t["row"])
+        t["row"] = None
+
+    def _emit_grid(self, t: dict) -> None:
+        """The first row is the header; a table whose header names no geography column is not checked."""
+        rows, lines = t["rows"], t["lines"]
+        if len(rows) < 2:
+            return
+        header, body, body_lines = rows[0], rows[1:], lines[1:]
+        prefix = self.prefix
+        grid = Grid(self.rel, None, header, body,
+                    lambda r: f"{prefix}line {body_lines[r] if r < len(body_lines) else '?'}: table row {r + 1}",
+                    display=True)
+        self.grids.append(grid)
+
+
+def scan_markup(ctx: AuditContext, rel: str, markup: str, *, prefix: str = "", depth: int = 0) -> None:
+    """Scan an HTML page or SVG image (also one embedded in another page, with a location prefix)."""
+    parser = _Extractor(ctx, rel, prefix, depth)
+    try:
+        parser.feed(markup)
+        parser.close()
+    except Exception:  # noqa: BLE001 - html.parser rarely raises; fall back to the raw text
+        ctx.report(rel, prefix.rstrip(": "), model.UNREADABLE_FILE,
+                   "markup could not be parsed completely; its raw text was scanned instead")
+        raw = TextStream()
+        for number, line in enumerate(markup.splitlines(), start=1):
+            raw.add(line, f"{prefix}line {number}", SOFT)
+        ctx.scan(rel, raw)
+        return
+    ctx.scan(rel, parser.text)
+    ctx.scan(rel, parser.other)
+    for grid in parser.grids:
+        check_grid(ctx, grid)
+
+
+def scan_data_uri(ctx: AuditContext, rel: str, uri: str, where: str, depth: int = 0) -> None:
+    """An embedded data: URI: SVG/HTML/text is scanned like a file, PNG for its text chunks, others flagged."""
+    from benchmark_pipeline.audit.binary import scan_png
+
+    head, _, payload = uri.partition(",")
+    media = head[5:].split(";")[0].strip().lower() or "text/plain"
+    try:
+        data = (base64.b64decode(re.sub(r"\s+", "", payload), validate=False) if ";base64" in head.lower()
+                else urllib.parse.unquote_to_bytes(payload))
+    except (binascii.Error, ValueError):
+        ctx.report(rel, where, model.UNAUDITABLE_FILE, f"embedded {media} data cannot be decoded, so it cannot be "
+                   "audited")
+        return
+    nested = f"{where} → embedded {media}, "
+    if depth > 3:
+        ctx.report(rel, where, model.UNAUDITABLE_FILE, "data nested too deeply to audit")
+        return
+    if media in ("image/svg+xml", "text/html", "application/xhtml+xml", "text/xml", "application/xml"):
+        scan_markup(ctx, rel, data.decode("utf-8", "replace"), prefix=nested, depth=depth + 1)
+    elif media.startswith("text/") or media in ("application/json", "application/javascript"):
+        stream = TextStream()
+        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
+            stream.add(line, f"{nested}line {number}", SOFT)
+        ctx.scan(rel, stream)
+    elif media == "image/png":
+        scan_png(ctx, rel, data, where=nested)
+    elif media.startswith("font/") or media in ("application/font-woff", "application/x-font-woff",
+                                                "application/vnd.ms-fontobject", "application/x-font-ttf"):
+        note = f"{rel}: embedded font(s) were not inspected (fonts carry no survey data)"
+        if note not in ctx.notes:
+            ctx.notes.append(note)
+    else:
+        ctx.report(rel, where, model.UNAUDITABLE_FILE, f"embedded {media} data cannot be audited; embed charts as "
+                   "SVG or PNG")

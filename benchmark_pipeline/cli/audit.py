@@ -1,0 +1,120 @@
+"""`benchmark-pipeline audit`: the privacy audit of one release, or of every release in the output folder.
+
+Exit codes: 0 every audited release is clean; 1 findings; 2 misuse, or the release or folder not found;
+3 the environment failed (e.g. permission denied).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INPUT, EXIT_OK
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"Error: {message}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+def _read_forbidden_texts(path: Path) -> list[str]:
+    """A JSON list of strings, or one text per line."""
+    text = path.read_text(encoding="utf-8-sig")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return [line for line in text.splitlines() if line.strip()]
+    if isinstance(data, list) and all(isinstance(x, str) for x in data):
+        return data
+    _fail(f"{path}: expected a JSON list of strings or one text per line", EXIT_INPUT)
+    return []
+
+
+def _release_folders(releases_dir: Path) -> list[Path]:
+    """Every release folder under releases/<year>/ (not the staging area, pointers or links)."""
+    folders: list[Path] = []
+    if not releases_dir.is_dir():
+        return folders
+    for year_dir in sorted(releases_dir.iterdir()):
+        if year_dir.name.startswith(".") or year_dir.is_symlink() or not year_dir.is_dir():
+            continue
+        for child in sorted(year_dir.iterdir()):
+            if child.name.startswith(".") or child.is_symlink() or not child.is_dir():
+                continue
+            folders.append(child)
+    return folders
+
+
+@click.command("audit")
+@click.option("--release", "release_id", metavar="ID", help="Release id, e.g. 2024-r1-0a1b2c3d4e5f.")
+@click.option("--path", "path", type=click.Path(path_type=Path, file_okay=False),
+              help="Audit this folder (e.g. a staged release) instead of a release in the output folder.")
+@click.option("--output-dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Output folder holding releases/ (default: BENCHMARK_OUTPUT_DIR or ./output).")
+@click.option("--forbidden-texts", "forbidden_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="File of free-text answers that must not appear (a JSON list, or one per line).")
+@click.option("--min-respondents", type=int, default=None,
+              help="Minimum respondents behind a published value (default: the setting; never below 5).")
+@click.option("--json", "as_json", is_flag=True, help="Print the reports as JSON.")
+def audit(release_id, path, output_dir, forbidden_file, min_respondents, as_json):
+    """Check release folders for personal data: free text, CPR numbers, e-mail addresses and values
+    resting on too few respondents, in every table, report, chart, workbook and metadata file."""
+    from benchmark_pipeline.audit import audit_release
+    from benchmark_pipeline.settings import Settings, SettingsError
+
+    if release_id and path:
+        _fail("give either --release or --path, not both", EXIT_INPUT)
+    try:
+        settings = Settings.from_env(output_dir=output_dir, min_respondents=min_respondents)
+    except SettingsError as exc:
+        _fail(str(exc), EXIT_INPUT)
+    forbidden: list[str] = []
+    if forbidden_file is not None:
+        if not forbidden_file.is_file():
+            _fail(f"forbidden-texts file not found: {forbidden_file}", EXIT_INPUT)
+        try:
+            forbidden = _read_forbidden_texts(forbidden_file)
+        except OSError as exc:
+            _fail(f"cannot read {forbidden_file}: {exc.strerror or exc}", EXIT_ENVIRONMENT)
+
+    if path is not None:
+        if not path.is_dir():
+            _fail(f"folder not found: {path}", EXIT_INPUT)
+        folders = [path]
+    elif release_id:
+        year = release_id[:4]
+        if not (year.isdigit() and len(release_id) > 4) or "/" in release_id or "\\" in release_id:
+            _fail(f"{release_id!r} is not a release id (expected <year>-r<revision>-<fingerprint>)", EXIT_INPUT)
+        folder = settings.releases_dir / year / release_id
+        if not folder.is_dir():
+            _fail(f"release {release_id} not found (looked in {folder})", EXIT_INPUT)
+        folders = [folder]
+    else:
+        folders = _release_folders(settings.releases_dir)
+        if not folders:
+            _fail(f"no releases found under {settings.releases_dir}", EXIT_INPUT)
+
+    reports = []
+    for folder in folders:
+        try:
+            reports.append(audit_release(folder, forbidden_texts=forbidden,
+                                         min_respondents=settings.min_respondents))
+        except FileNotFoundError as exc:
+            _fail(str(exc), EXIT_INPUT)
+        except OSError as exc:
+            _fail(f"cannot read {exc.filename or folder}: {exc.strerror or exc}", EXIT_ENVIRONMENT)
+
+    passed = all(r.passed for r in reports)
+    if as_json:
+        click.echo(json.dumps({"passed": passed, "releases": [r.to_dict() for r in reports]},
+                              ensure_ascii=False, indent=2))
+    else:
+        for r in reports:
+            click.echo(r.summary())
+        if len(reports) > 1:
+            bad = sum(not r.passed for r in reports)
+            click.echo(f"{len(reports)} releases audited: "
+                       + ("all passed." if passed else f"{bad} failed."))
+    raise click.exceptions.Exit(EXIT_OK if passed else EXIT_CONTENT)
