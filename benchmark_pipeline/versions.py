@@ -8,6 +8,7 @@ CODE_VERSIONS: dict[str, str] = {
     "raw_survey_responses": "1",
     "validated_responses": "1",
     "indicators": "1",
+    "comparison_base": "1",
     "year_over_year_growth": "1",
     "kommune_benchmarks": "1",
     "report_artefacts": "1",

@@ -1,6 +1,5 @@
 """Asset checks: validation guards (blocking) and the disclosure and privacy gates before publishing."""
 
-from __future__ import annotations
 
 from pathlib import Path
 

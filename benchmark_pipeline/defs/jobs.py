@@ -6,12 +6,9 @@ about 3 s of process start per step (measured in `make bench`), so the in-proces
 
 from dagster import AssetSelection, define_asset_job, in_process_executor
 
-from benchmark_pipeline.defs.partitions import survey_years
-
 yearly_benchmark_job = define_asset_job(
     name="yearly_benchmark",
     selection=AssetSelection.all(),
-    partitions_def=survey_years,
     executor_def=in_process_executor,
     description="Ingest, validate, compute, report and publish one survey year.",
 )

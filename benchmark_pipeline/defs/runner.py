@@ -50,6 +50,8 @@ def _failure_messages(result) -> tuple[int, list[str]]:
             messages.append(user.description or "the step failed")
         else:
             error = data.error
+            while error is not None and error.cause is not None:
+                error = error.cause
             text = error.message.strip() if error else "unknown error"
             # A failed blocking check stops the run: the year's content is at fault, not the machine.
             code = EXIT_CONTENT if "check" in text.lower() else EXIT_ENVIRONMENT
@@ -82,7 +84,7 @@ def run_year(settings: Settings, survey_year: int, instance: DagsterInstance | N
             continue
         meta = materialization.metadata
         outcome.release_id = str(meta["release_id"].value)
-        outcome.release_path = str(meta["path"].value)
+        outcome.release_path = str(meta["release_path"].value)
         outcome.reused = bool(meta["reused"].value)
     return outcome
 

@@ -2,12 +2,18 @@
 
 from benchmark_pipeline.defs.assets.ingestion import raw_survey_responses, validated_responses
 from benchmark_pipeline.defs.assets.publishing import published_release, report_artefacts, staged_release
-from benchmark_pipeline.defs.assets.statistics import indicators, kommune_benchmarks, year_over_year_growth
+from benchmark_pipeline.defs.assets.statistics import (
+    comparison_base,
+    indicators,
+    kommune_benchmarks,
+    year_over_year_growth,
+)
 
 ALL_ASSETS = [
     raw_survey_responses,
     validated_responses,
     indicators,
+    comparison_base,
     year_over_year_growth,
     kommune_benchmarks,
     report_artefacts,

@@ -3,7 +3,6 @@
 Both are personal data: the UI shows their schema and counts, never rows.
 """
 
-from __future__ import annotations
 
 import hashlib
 

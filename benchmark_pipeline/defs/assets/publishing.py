@@ -1,6 +1,5 @@
 """Report artefacts, the staged release (checked before anyone sees it) and the published release."""
 
-from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass
@@ -184,7 +183,7 @@ def published_release(context: AssetExecutionContext, benchmark: BenchmarkSettin
             "release_id": release.release_id,
             "revision": release.revision,
             "reused": staged_release.reused is not None,
-            "path": MetadataValue.path(str(release.path)),
+            "release_path": MetadataValue.path(str(release.path)),
             "national_report": MetadataValue.path(str(Path(release.path) / "reports" / "national.html")),
             "outputs": MetadataValue.json(outputs if isinstance(outputs, (list, dict)) else str(outputs)),
         }

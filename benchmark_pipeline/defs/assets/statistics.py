@@ -1,6 +1,5 @@
 """Statistics: indicators with disclosure control, year-over-year growth and kommune benchmarks."""
 
-from __future__ import annotations
 
 from dagster import AssetDep, AssetExecutionContext, MetadataValue, asset
 
@@ -67,44 +66,64 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
 @asset(
     partitions_def=survey_years,
     group_name="statistics",
-    code_version=CODE_VERSIONS["year_over_year_growth"],
+    code_version=CODE_VERSIONS["comparison_base"],
     owners=OWNERS,
-    kinds={"pandas", "statsmodels"},
+    kinds={"sql"},
     deps=[AssetDep("indicators", partition_mapping=previous_survey_year)],
 )
-def year_over_year_growth(
-    context: AssetExecutionContext, benchmark: BenchmarkSettings, indicators, validated_responses
-) -> dict:
-    """Change since the previous survey year (Newcombe intervals, score tests, Benjamini-Hochberg q-values).
+def comparison_base(context: AssetExecutionContext, benchmark: BenchmarkSettings) -> dict:
+    """The previous survey year's published figures, which this year's growth is measured against.
 
-    The previous year's figures are taken from its latest published release (what readers saw), so a year
-    runs on fresh Dagster storage; the first survey year has no growth rows.
+    Taken from that year's latest published release (what readers saw), not from Dagster's stored copy,
+    so a year runs on fresh storage. The first survey year has no base; a previous year with an export but
+    no release must be published first.
     """
     year = int(context.partition_key)
     with user_facing_failures():
-        settings = benchmark.settings()
         store = benchmark.release_store()
-        base = previous_release(store, settings, year)
-        previous_values = store.read_table("indicator_values", release=base.release_id) if base else None
-        previous_summary = store.read_table("year_summary", release=base.release_id) if base else None
-        yoy = compute_yoy(indicators["indicator_values"], previous_values)
+        base = previous_release(store, benchmark.settings(), year)
+        tables = {
+            name: store.read_table(name, release=base.release_id) if base else None
+            for name in ("indicator_values", "year_summary")
+        }
+    context.add_output_metadata(
+        {"base_release_id": base.release_id if base else "", "base_year": base.survey_year if base else 0}
+    )
+    return {"release_id": base.release_id if base else None, **tables}
+
+
+@asset(
+    partitions_def=survey_years,
+    group_name="statistics",
+    code_version=CODE_VERSIONS["year_over_year_growth"],
+    owners=OWNERS,
+    kinds={"pandas", "statsmodels"},
+)
+def year_over_year_growth(
+    context: AssetExecutionContext, indicators, comparison_base, validated_responses
+) -> dict:
+    """Change since the previous survey year: Newcombe intervals, score tests, Benjamini-Hochberg q-values,
+    relative growth, and the year summary (respondents, kommuner, non-responses, quarantine) with its change.
+    The first survey year has no growth rows."""
+    year = int(context.partition_key)
+    with user_facing_failures():
+        yoy = compute_yoy(indicators["indicator_values"], comparison_base["indicator_values"])
         summary = compute_year_summary(
-            year,
-            validated_responses.counts,
-            validated_responses.valid,
-            previous_summary,
+            year, validated_responses.counts, validated_responses.valid, comparison_base["year_summary"]
         )
     significant = yoy[yoy["significant"].fillna(False).astype(bool)] if len(yoy) else yoy
     context.add_output_metadata(
         {
-            "base_release_id": base.release_id if base else "",
+            "base_release_id": comparison_base["release_id"] or "",
             "dagster/row_count": len(yoy),
             "significant_changes": len(significant),
-            "preview": table_preview(significant[significant["geography_level"].eq("national")]) if len(yoy) else MetadataValue.md("_(first survey year: no comparison)_"),
+            "preview": table_preview(significant[significant["geography_level"].eq("national")])
+            if len(yoy)
+            else MetadataValue.md("_(first survey year: no comparison)_"),
             "year_summary": table_preview(summary),
         }
     )
-    return {"yoy_changes": yoy, "year_summary": summary, "base_release_id": base.release_id if base else None}
+    return {"yoy_changes": yoy, "year_summary": summary, "base_release_id": comparison_base["release_id"]}
 
 
 @asset(

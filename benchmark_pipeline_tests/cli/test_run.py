@@ -1,0 +1,62 @@
+"""`benchmark-pipeline run` as a user calls it: a real process, real exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from benchmark_pipeline.settings import DEFAULT_DATA_DIR
+
+CLI = str(Path(sys.executable).parent / "benchmark-pipeline")
+
+
+def run_cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME",) and not k.startswith("BENCHMARK_")}
+    env.update(env_extra or {})
+    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=600)
+
+
+def copy_data(tmp_path: Path, years: tuple[int, ...]) -> Path:
+    data = tmp_path / "data"
+    shutil.copytree(DEFAULT_DATA_DIR / "reference", data / "reference")
+    shutil.copytree(DEFAULT_DATA_DIR / "instrument", data / "instrument")
+    for year in years:
+        shutil.copytree(DEFAULT_DATA_DIR / "raw" / str(year), data / "raw" / str(year))
+    return data
+
+
+def test_run_a_year_prints_where_the_release_went(tmp_path):
+    data = copy_data(tmp_path, (2023,))
+    result = run_cli("run", "--year", "2023", "--data-dir", str(data), "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 0, result.stderr
+    assert "2023: published 2023-r1-" in result.stdout
+    assert str(tmp_path / "out" / "releases" / "2023") in result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_run_without_year_or_all_is_misuse(tmp_path):
+    result = run_cli("run", "--output-dir", str(tmp_path))
+    assert result.returncode == 2
+    assert "--year" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_year_without_mapping_is_unusable_input(tmp_path):
+    data = copy_data(tmp_path, (2023,))
+    (data / "raw" / "2031").mkdir()
+    shutil.copy(next((data / "raw" / "2023").glob("*.xlsx")), data / "raw" / "2031" / "export.xlsx")
+    result = run_cli("run", "--year", "2031", "--data-dir", str(data), "--output-dir", str(tmp_path / "out"))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "2031" in result.stderr and "mapping" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_env_variables_choose_the_folders(tmp_path):
+    data = copy_data(tmp_path, (2023,))
+    out = tmp_path / "env-out"
+    result = run_cli("run", "--all", env_extra={"BENCHMARK_DATA_DIR": str(data), "BENCHMARK_OUTPUT_DIR": str(out)})
+    assert result.returncode == 0, result.stderr
+    assert (out / "warehouse.sqlite").is_file()
+    assert any((out / "releases" / "2023").glob("2023-r1-*"))

@@ -1,0 +1,77 @@
+"""Real in-process Dagster runs of the yearly job on the shipped sample exports."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from dagster import DagsterInstance
+
+from benchmark_pipeline.defs.runner import run_year
+from benchmark_pipeline.errors import EXIT_CONTENT
+from benchmark_pipeline.release import ReleaseStore
+from benchmark_pipeline.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory):
+    """2023 and 2024 published in order into a fresh output folder and instance."""
+    settings = Settings.from_env(output_dir=tmp_path_factory.mktemp("out"))
+    instance = DagsterInstance.ephemeral()
+    outcomes = {year: run_year(settings, year, instance) for year in (2023, 2024)}
+    store = ReleaseStore(settings.output_dir, settings.resolved_warehouse_url)
+    return settings, store, outcomes
+
+
+def test_both_years_publish(two_years):
+    _, store, outcomes = two_years
+    for year, outcome in outcomes.items():
+        assert outcome.ok, outcome.messages
+        assert outcome.release_id.startswith(f"{year}-r1-")
+        assert store.latest(year).release_id == outcome.release_id
+
+
+def test_first_year_has_no_growth_rows_and_second_year_has(two_years):
+    _, store, _ = two_years
+    assert len(store.read_table("yoy_changes", year=2023)) == 0
+    yoy = store.read_table("yoy_changes", year=2024)
+    assert len(yoy) > 0
+    assert set(yoy["base_year"]) == {2023}
+    national = yoy[(yoy["geography_level"] == "national") & (yoy["indicator_id"] == "data_use_change.mere")]
+    assert len(national) == 1
+
+
+def test_2023_reproduces_the_articles_headline_numbers(two_years):
+    _, store, _ = two_years
+    values = store.read_table("indicator_values", year=2023)
+    national = values[values["geography_level"] == "national"].set_index("indicator_id")
+    assert national.loc["data_use_change.mere", "n"] == 142
+    assert national.loc["data_use_change.mere", "count"] == 85
+    assert round(national.loc["data_use_change.mere", "share"] * 100) == 60
+    assert national.loc["further_potential.ja", "count"] == 111
+    assert round(national.loc["further_potential.ja", "share"] * 100) == 78
+
+
+def test_national_report_exists_for_each_year(two_years):
+    _, store, _ = two_years
+    for year in (2023, 2024):
+        report = store.latest(year).path / "reports" / "national.html"
+        assert report.is_file()
+        assert "2023" in report.read_text(encoding="utf-8")
+
+
+def test_unchanged_rerun_reuses_the_release(two_years):
+    settings, store, outcomes = two_years
+    again = run_year(settings, 2024, DagsterInstance.ephemeral())
+    assert again.ok and again.reused
+    assert again.release_id == outcomes[2024].release_id
+    assert [r.revision for r in store.releases(2024)] == [1]
+
+
+def test_a_year_whose_previous_year_is_unpublished_stops_with_a_clear_message(tmp_path):
+    settings = Settings.from_env(output_dir=tmp_path)
+    outcome = run_year(settings, 2024, DagsterInstance.ephemeral())
+    assert outcome.exit_code == EXIT_CONTENT
+    assert any("publish 2023 first" in m for m in outcome.messages), outcome.messages
+    assert not (tmp_path / "releases" / "2024").exists() or not any(
+        p.name.startswith("2024-") for p in (tmp_path / "releases" / "2024").iterdir()
+    )
