@@ -1,0 +1,50 @@
+import codecs
+
+import pytest
+
+from benchmark_pipeline.ingest import IngestError, decode_bytes, sniff_separator
+from benchmark_pipeline.ingest.errors import UnreadableExportError
+
+TEXT = "kommune;navn\n492;Ærø\n825;Læsø\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (TEXT.encode("utf-8"), "utf-8"),
+        (codecs.BOM_UTF8 + TEXT.encode("utf-8"), "utf-8-sig"),
+        (TEXT.encode("utf-16"), "utf-16"),
+        (codecs.BOM_UTF16_BE + TEXT.encode("utf-16-be"), "utf-16"),
+        (TEXT.encode("cp1252"), "cp1252"),
+    ],
+)
+def test_encoding_order_bom_then_utf8_then_cp1252(raw, expected):
+    text, encoding = decode_bytes(raw)
+    assert encoding == expected
+    assert text == TEXT
+
+
+def test_cp1252_is_never_read_as_central_european():
+    text, encoding = decode_bytes("Ærø, Læsø, Æblehaven Å".encode("cp1252"))
+    assert (text, encoding) == ("Ærø, Læsø, Æblehaven Å", "cp1252")
+
+
+def test_undecodable_bytes_are_an_ingest_error():
+    with pytest.raises(UnreadableExportError) as info:
+        decode_bytes(b"a,b\n\x81\x8d\x8f,1\n")
+    assert info.value.exit_code == 2
+
+
+def test_utf16_without_bom_is_rejected_clearly():
+    with pytest.raises(IngestError, match="NUL"):
+        decode_bytes("a,b\n1,2\n".encode("utf-16-le"))
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_sniff_separator(sep):
+    header = sep.join(["respondent_id", "kommune", "kommentar"])
+    assert sniff_separator(f"{header}\n1{sep}101{sep}\"a, b; c\"\n") == sep
+
+
+def test_sniff_ignores_separators_inside_quotes():
+    assert sniff_separator('"a,b,c";d;e\n') == ";"

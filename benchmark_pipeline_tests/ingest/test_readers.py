@@ -1,0 +1,222 @@
+"""Every layout x encoding x separator, written from the same answers, gives the same canonical frame."""
+
+import pandas as pd
+import pytest
+
+from benchmark_pipeline.ingest import (
+    ExportNotFoundError,
+    IngestError,
+    LayoutError,
+    find_export,
+    read_export,
+    validate_export,
+)
+from benchmark_pipeline.ingest.mapping import canonical_column_order
+
+from .exports import canonical_table, make_answers, write_export, write_text, write_xlsx
+
+ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "cp1252"]
+SEPARATORS = [",", ";", "\t"]
+
+
+@pytest.fixture(scope="module")
+def answers(instrument_2024):
+    return make_answers(instrument_2024, n=15)
+
+
+@pytest.fixture(scope="module")
+def expected(answers, instrument_2024, kommuner, tmp_path_factory):
+    path = write_export("canonical_csv", answers, instrument_2024, tmp_path_factory.mktemp("ref"))
+    return validate_export(read_export(path, instrument_2024, kommuner), instrument_2024, kommuner).valid
+
+
+def _valid(path, instrument, kommuner):
+    raw = read_export(path, instrument, kommuner)
+    return raw, validate_export(raw, instrument, kommuner)
+
+
+@pytest.mark.parametrize("encoding", ENCODINGS)
+@pytest.mark.parametrize("sep", SEPARATORS)
+@pytest.mark.parametrize("layout", ["canonical_csv", "surveyxact_csv"])
+def test_text_layouts_every_encoding_and_separator(layout, encoding, sep, answers, expected, instrument_2024,
+                                                   kommuner, tmp_path):
+    path = write_export(layout, answers, instrument_2024, tmp_path, encoding=encoding, sep=sep)
+    raw, result = _valid(tmp_path, instrument_2024, kommuner)
+    assert raw.layout == layout
+    assert raw.encoding == encoding
+    assert raw.separator == sep
+    assert raw.path == path
+    if layout == "surveyxact_csv":
+        assert [p.name for p in raw.files] == ["dataset.csv", "labels.csv"]
+    pd.testing.assert_frame_equal(result.valid, expected)
+
+
+@pytest.mark.parametrize("layout", ["surveyxact_xlsx", "msforms_xlsx"])
+def test_excel_layouts(layout, answers, expected, instrument_2024, instrument_2025, kommuner, tmp_path):
+    instrument = instrument_2025 if layout == "msforms_xlsx" else instrument_2024
+    write_export(layout, answers, instrument, tmp_path)
+    raw, result = _valid(tmp_path, instrument, kommuner)
+    assert raw.layout == layout and raw.encoding is None
+    pd.testing.assert_frame_equal(result.valid, expected)
+
+
+def test_surveyxact_xlsx_for_2023(instrument_2023, kommuner, tmp_path):
+    answers = make_answers(instrument_2023, n=9)
+    write_export("surveyxact_xlsx", answers, instrument_2023, tmp_path)
+    _, result = _valid(tmp_path, instrument_2023, kommuner)
+    assert list(result.valid.columns) == canonical_column_order(instrument_2023)
+    assert "ai_use" not in result.valid.columns
+    assert result.counts["rows_valid"] == 9
+
+
+@pytest.mark.parametrize("values", ["id", "label", "code"])
+@pytest.mark.parametrize("kommune", ["code", "code4", "name", "official", "mixed"])
+def test_values_as_ids_labels_codes_and_kommune_spellings(values, kommune, answers, expected, instrument_2024,
+                                                          kommuner, tmp_path):
+    write_export("canonical_csv", answers, instrument_2024, tmp_path, values=values, kommune=kommune)
+    _, result = _valid(tmp_path, instrument_2024, kommuner)
+    pd.testing.assert_frame_equal(result.valid, expected)
+
+
+def test_canonical_dtypes(expected, instrument_2024):
+    assert list(expected.columns) == canonical_column_order(instrument_2024)
+    assert expected["respondent_id"].dtype == "str"
+    assert expected["source_row"].dtype == "int64"
+    assert expected["kommune"].dtype == "str"
+    assert list(expected["source_row"]) == list(range(2, len(expected) + 2))
+    for q in instrument_2024.questions:
+        if q.kind == "single":
+            assert isinstance(expected[q.id].dtype, pd.CategoricalDtype)
+            assert list(expected[q.id].cat.categories) == list(q.option_ids)
+        elif q.kind == "multi":
+            assert all(expected[c].dtype == "int8" for c in q.canonical_columns())
+        elif q.kind == "ranked":
+            assert all(list(expected[c].cat.categories) == list(q.option_ids) for c in q.canonical_columns())
+        else:
+            assert expected[q.id].dtype == "str"
+
+
+def test_cp1252_danish_letters_read_back_exactly(instrument_2024, kommuner, tmp_path):
+    table = canonical_table(make_answers(instrument_2024, n=4), instrument_2024, values="label", kommune="name")
+    table["kommentar"] = ["Ærø og Læsø", "Åbenrå æøå ÆØÅ", "blåbærgrød", None]
+    table["kommune"] = ["Ærø", "Læsø", "Ærø", "Læsø"]
+    path = write_text(table, tmp_path / "cp.csv", encoding="cp1252", sep=";")
+    raw = read_export(path, instrument_2024, kommuner)
+    assert raw.encoding == "cp1252"
+    assert list(raw.frame["kommune"]) == ["Ærø", "Læsø", "Ærø", "Læsø"]
+    result = validate_export(raw, instrument_2024, kommuner)
+    assert list(result.valid["kommune"]) == ["492", "825", "492", "825"]
+    assert list(result.valid["kommentar"].fillna("<NA>")) == ["Ærø og Læsø", "Åbenrå æøå ÆØÅ", "blåbærgrød", "<NA>"]
+    assert list(result.valid["fagomraade"].astype(object).fillna("-")) == list(
+        pd.Series([a for a in table["fagomraade"]]).map(
+            {o.label: o.id for o in instrument_2024.question("fagomraade").options}).fillna("-"))
+
+
+def test_forms_personal_columns_are_dropped(instrument_2025, kommuner, tmp_path):
+    write_export("msforms_xlsx", make_answers(instrument_2025, n=3), instrument_2025, tmp_path)
+    raw = read_export(tmp_path, instrument_2025, kommuner)
+    assert set(raw.dropped_columns) == {"Mail", "Navn"}
+    assert not {"Mail", "Navn"} & set(raw.frame.columns)
+    assert not raw.frame.apply(lambda c: c.astype(str).str.contains("@kommune.dk")).any().any()
+
+
+def test_email_column_is_dropped_in_any_layout(instrument_2024, kommuner, tmp_path):
+    table = canonical_table(make_answers(instrument_2024, n=3), instrument_2024)
+    table["E-mail"] = "a@b.dk"
+    path = write_text(table, tmp_path / "x.csv")
+    raw = read_export(path, instrument_2024, kommuner)
+    assert raw.dropped_columns == ["E-mail"]
+
+
+def test_forms_and_surveyxact_source_rows_skip_nothing(instrument_2025, kommuner, tmp_path):
+    write_export("msforms_xlsx", make_answers(instrument_2025, n=3), instrument_2025, tmp_path)
+    raw = read_export(tmp_path, instrument_2025, kommuner)
+    assert list(raw.frame["source_row"]) == [2, 3, 4]
+
+
+# ------------------------------------------------------------------------- find_export
+
+
+def test_find_export_file_and_folder(tmp_path):
+    (tmp_path / "README.md").write_text("synthetic")
+    (tmp_path / ".hidden.csv").write_text("x")
+    export = tmp_path / "answers.csv"
+    export.write_text("respondent_id,kommune\n")
+    assert find_export(tmp_path) == export
+    assert find_export(export) == export
+
+
+def test_find_export_dataset_with_labels_counts_as_one(tmp_path):
+    (tmp_path / "dataset.csv").write_text("a")
+    (tmp_path / "labels.csv").write_text("b")
+    assert find_export(tmp_path).name == "dataset.csv"
+
+
+def test_find_export_none_or_several(tmp_path):
+    (tmp_path / "README.txt").write_text("synthetic")
+    with pytest.raises(ExportNotFoundError, match="no export file") as info:
+        find_export(tmp_path)
+    assert info.value.exit_code == 2
+    (tmp_path / "a.csv").write_text("a")
+    (tmp_path / "b.xlsx").write_text("b")
+    with pytest.raises(ExportNotFoundError, match="several") as info:
+        find_export(tmp_path)
+    assert "a.csv" in str(info.value) and "b.xlsx" in str(info.value)
+    with pytest.raises(ExportNotFoundError):
+        find_export(tmp_path / "missing")
+
+
+# ------------------------------------------------------------------------- layout errors
+
+
+def test_layout_mismatch_is_a_clear_error(instrument_2023, instrument_2025, kommuner, tmp_path):
+    write_export("msforms_xlsx", make_answers(instrument_2025, n=3), instrument_2025, tmp_path)
+    with pytest.raises(LayoutError, match="msforms_xlsx.*expects surveyxact_xlsx") as info:
+        read_export(tmp_path, instrument_2023, kommuner)
+    assert info.value.exit_code == 2
+    assert "forms.xlsx" in str(info.value)
+
+
+def test_canonical_csv_fits_every_year(instrument_2025, kommuner, tmp_path):
+    write_export("canonical_csv", make_answers(instrument_2025, n=3), instrument_2025, tmp_path)
+    raw = read_export(tmp_path, instrument_2025, kommuner)
+    assert raw.layout == "canonical_csv"
+    assert validate_export(raw, instrument_2025, kommuner).counts["rows_valid"] == 3
+
+
+def test_unknown_layout_text_and_workbook(instrument_2024, kommuner, tmp_path):
+    (tmp_path / "a").mkdir()
+    write_text(pd.DataFrame({"foo": ["1"], "bar": ["2"]}), tmp_path / "a" / "x.csv")
+    with pytest.raises(LayoutError, match="unknown layout") as info:
+        read_export(tmp_path / "a", instrument_2024, kommuner)
+    assert info.value.exit_code == 2
+    write_xlsx({"Ark1": pd.DataFrame({"foo": ["1"]})}, tmp_path / "b" / "x.xlsx")
+    with pytest.raises(LayoutError, match="unknown layout"):
+        read_export(tmp_path / "b", instrument_2024, kommuner)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01\x02garbage", b"PK\x03\x04broken zip"])
+def test_unreadable_files(content, instrument_2024, kommuner, tmp_path):
+    for name in ("x.csv", "x.xlsx"):
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(IngestError) as info:
+            read_export(path, instrument_2024, kommuner)
+        assert info.value.exit_code == 2
+        assert name in str(info.value)
+        path.unlink()
+
+
+def test_ragged_row_names_the_problem(instrument_2024, kommuner, tmp_path):
+    table = canonical_table(make_answers(instrument_2024, n=3), instrument_2024)
+    text = table.to_csv(index=False) + "1,2,3\n"
+    (tmp_path / "x.csv").write_text(text + ",".join(["9"] * (len(table.columns) + 2)) + "\n")
+    with pytest.raises(IngestError, match="columns") as info:
+        read_export(tmp_path / "x.csv", instrument_2024, kommuner)
+    assert info.value.exit_code == 2
+
+
+def test_old_excel_format_is_rejected(instrument_2024, kommuner, tmp_path):
+    (tmp_path / "x.xls").write_bytes(b"\xd0\xcf\x11\xe0")
+    with pytest.raises(IngestError, match=r"\.xls"):
+        read_export(tmp_path / "x.xls", instrument_2024, kommuner)
