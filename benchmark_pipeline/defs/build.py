@@ -14,6 +14,8 @@ from benchmark_pipeline.defs.checks import (
 )
 from benchmark_pipeline.defs.jobs import yearly_benchmark_job
 from benchmark_pipeline.defs.resources import build_resources
+from benchmark_pipeline.defs.schedules import yearly_benchmark_schedule
+from benchmark_pipeline.defs.sensors import benchmark_run_failure_sensor, raw_export_sensor
 from benchmark_pipeline.settings import Settings
 
 ALL_CHECKS = [validated_schema, quarantine_share, validation_warnings, disclosure_control, privacy_audit]
@@ -24,5 +26,7 @@ def build_definitions(settings: Settings) -> Definitions:
         assets=ALL_ASSETS,
         asset_checks=ALL_CHECKS,
         jobs=[yearly_benchmark_job],
+        schedules=[yearly_benchmark_schedule],
+        sensors=[raw_export_sensor, benchmark_run_failure_sensor],
         resources=build_resources(settings),
     )

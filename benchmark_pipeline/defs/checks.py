@@ -22,7 +22,7 @@ def validated_schema(context, benchmark: BenchmarkSettings, validated_responses)
     """The validated frame conforms to the year's pandera schema (all failures collected, lazily)."""
     import pandera.errors as pa_errors
 
-    schema = canonical_schema(benchmark.instrument(int(context.partition_key)))
+    schema = canonical_schema(benchmark.instrument(int(context.partition_key)), benchmark.kommuner())
     try:
         schema.validate(validated_responses.valid, lazy=True)
     except pa_errors.SchemaErrors as exc:

@@ -12,7 +12,8 @@ from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.metadata import schema_and_rows
 from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
-from benchmark_pipeline.ingest import find_export, read_export, validate_export, write_quarantine
+from benchmark_pipeline.errors import PipelineError
+from benchmark_pipeline.ingest import IngestError, find_export, read_export, validate_export, write_quarantine
 from benchmark_pipeline.versions import CODE_VERSIONS
 
 OWNERS = ["team:benchmark-data"]
@@ -73,17 +74,24 @@ def validated_responses(context: AssetExecutionContext, benchmark: BenchmarkSett
     for the people who fix the export), a collapsed duplicate, or a non-response.
     """
     year = int(context.partition_key)
+    settings = benchmark.settings()
+    quarantine_dir = settings.quarantine_dir(year) / context.run_id
     with user_facing_failures():
-        settings = benchmark.settings()
-        result = validate_export(
-            raw_survey_responses,
-            benchmark.instrument(year),
-            benchmark.kommuner(),
-            max_quarantine_share=settings.max_quarantine_share,
-        )
-    quarantine_files = []
-    if len(result.quarantine):
-        quarantine_files = write_quarantine(result, settings.quarantine_dir(year) / context.run_id)
+        try:
+            # The pandera schema runs in the blocking `validated_schema` check, where the UI shows its failures.
+            result = validate_export(
+                raw_survey_responses,
+                benchmark.instrument(year),
+                benchmark.kommuner(),
+                max_quarantine_share=settings.max_quarantine_share,
+                schema_check=False,
+            )
+        except IngestError as exc:
+            if exc.result is None or not len(exc.result.quarantine):
+                raise
+            write_quarantine(exc.result, quarantine_dir)
+            raise PipelineError(f"{exc} The quarantined rows are in {quarantine_dir}.", exc.exit_code) from exc
+    quarantine_files = write_quarantine(result, quarantine_dir) if len(result.quarantine) else []
     by_rule = result.quarantine.groupby("rule").size().to_dict() if len(result.quarantine) else {}
     preview = result.quarantine[["row", "column", "rule"]].head(20)
     context.add_output_metadata(
