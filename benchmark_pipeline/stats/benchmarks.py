@@ -1,0 +1,224 @@
+"""Kommune benchmarks: each kommune beside the national, regional and kommunegruppe shares, with an
+empirical-Bayes (beta-binomial) shrunk share toward its kommunegruppe and a percentile rank.
+
+Only published values go in: the function receives the published `indicator_values`, so the priors and
+ranks can be reproduced from the release itself and never use a suppressed kommune's answers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+from scipy.special import betaln, digamma, expit, gammaln, logit
+
+from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.stats.geography import Geography
+from benchmark_pipeline.stats.indicators import empty_frame
+from benchmark_pipeline.stats.tables import KOMMUNE_BENCHMARKS_COLUMNS, NATIONAL_CODE, as_bool
+
+MIN_KOMMUNER_FOR_FIT = 3  # fewer published kommuner in a group: the between-kommune spread is not estimable
+KAPPA_MIN = 1e-2  # prior strength α+β bounds: ~no shrinkage ... full pooling
+KAPPA_MAX = 1e5
+MU_EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class BetaPrior:
+    mean: float  # μ = α / (α + β)
+    strength: float  # κ = α + β (prior "respondents")
+    method: str  # "mle" | "moments" | "pooled_moments" | "group_share" | "none"
+
+    @property
+    def alpha(self) -> float:
+        return self.mean * self.strength
+
+    @property
+    def beta(self) -> float:
+        return (1 - self.mean) * self.strength
+
+    def shrink(self, count, n):
+        """Posterior mean (count + α) / (n + α + β)."""
+        count, n = np.asarray(count, float), np.asarray(n, float)
+        if self.method == "none":
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return count / n
+        return (count + self.alpha) / (n + self.strength)
+
+
+def fit_moments(count, n) -> BetaPrior | None:
+    """Method-of-moments beta prior from kommune counts; None when there is too little data."""
+    count, n = np.asarray(count, float), np.asarray(n, float)
+    ok = n > 0
+    count, n = count[ok], n[ok]
+    if len(n) < 2:
+        return None
+    p = count / n
+    mu = float(np.clip(count.sum() / n.sum(), MU_EPS, 1 - MU_EPS))
+    observed_var = float(np.var(p, ddof=1))
+    sampling_var = mu * (1 - mu) * float(np.mean(1 / n))
+    between = observed_var - sampling_var
+    if between <= 0:
+        kappa = KAPPA_MAX  # no spread beyond sampling noise: pool fully
+    else:
+        kappa = float(np.clip(mu * (1 - mu) / between - 1, KAPPA_MIN, KAPPA_MAX))
+    return BetaPrior(mu, kappa, "moments")
+
+
+def beta_binomial_loglik(count, n, a: float, b: float) -> float:
+    """Beta-binomial log-likelihood, Σ scipy.stats.betabinom.logpmf(count, n, a, b), via betaln."""
+    count, n = np.asarray(count, float), np.asarray(n, float)
+    log_choose = gammaln(n + 1) - gammaln(count + 1) - gammaln(n - count + 1)
+    return float(np.sum(log_choose + betaln(count + a, n - count + b) - betaln(a, b)))
+
+
+def beta_binomial_nll(theta, count, n) -> tuple[float, np.ndarray]:
+    """Negative log-likelihood (without the binomial constant) and its gradient in θ = (logit μ, log κ).
+
+    The same likelihood as `scipy.stats.betabinom.logpmf` up to a constant that does not depend on the
+    prior, written with `betaln`/`digamma` so that the hundreds of fits per year take well under a second.
+    """
+    mu = expit(theta[0])
+    kappa = np.exp(theta[1])
+    a, b = mu * kappa, (1 - mu) * kappa
+    ll = np.sum(betaln(count + a, n - count + b) - betaln(a, b))
+    common = -digamma(n + kappa) + digamma(kappa)
+    d_a = np.sum(digamma(count + a) - digamma(a) + common)
+    d_b = np.sum(digamma(n - count + b) - digamma(b) + common)
+    g0 = (d_a - d_b) * kappa * mu * (1 - mu)
+    g1 = d_a * a + d_b * b
+    return -float(ll), -np.array([g0, g1])
+
+
+def fit_mle(count, n) -> BetaPrior | None:
+    """Maximum-likelihood beta-binomial prior (scipy); None when the optimiser does not converge."""
+    count, n = np.asarray(count, float), np.asarray(n, float)
+    ok = n > 0
+    count, n = count[ok], n[ok]
+    if len(n) < MIN_KOMMUNER_FOR_FIT:
+        return None
+    mu0 = float(np.clip(count.sum() / n.sum(), 1e-3, 1 - 1e-3))
+
+    def nll(theta):
+        return beta_binomial_nll(theta, count, n)
+
+    moments = fit_moments(count, n)  # a close starting point saves most of the iterations
+    kappa0 = float(np.clip(moments.strength if moments is not None else 10.0, KAPPA_MIN * 10, KAPPA_MAX / 10))
+    start_at = np.array([logit(mu0), np.log(kappa0)])
+
+    bounds = [(logit(MU_EPS), logit(1 - MU_EPS)), (np.log(KAPPA_MIN), np.log(KAPPA_MAX))]
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = minimize(nll, x0=start_at, method="TNC", bounds=bounds, jac=True,
+                       options={"maxfun": 500})
+    if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
+        return None
+    start = nll(start_at)[0]
+    if not res.success and not res.fun <= start:
+        return None
+    return BetaPrior(float(expit(res.x[0])), float(np.exp(res.x[1])), "mle")
+
+
+def fit_prior(count, n, fallback_mean: float | None = None, fallback_strength: float | None = None) -> BetaPrior:
+    """The kommunegruppe prior: MLE, else method of moments, else a pooled fallback.
+
+    With fewer than MIN_KOMMUNER_FOR_FIT published kommuner, the prior mean is `fallback_mean` (the
+    published kommunegruppe share, else the pooled share of its published kommuner) and the strength is
+    `fallback_strength` (fitted over all published kommuner nationally); without those, no shrinkage.
+    """
+    count, n = np.asarray(count, float), np.asarray(n, float)
+    prior = fit_mle(count, n)
+    if prior is None and len(n) >= MIN_KOMMUNER_FOR_FIT:
+        prior = fit_moments(count, n)
+    if prior is not None:
+        return prior
+    mean = fallback_mean
+    if mean is None or not np.isfinite(mean):
+        mean = float(count.sum() / n.sum()) if n.sum() > 0 else None
+    if mean is None or fallback_strength is None or not np.isfinite(fallback_strength):
+        return BetaPrior(float("nan") if mean is None else float(mean), 0.0, "none")
+    return BetaPrior(float(np.clip(mean, MU_EPS, 1 - MU_EPS)), float(fallback_strength), "group_share")
+
+
+def _aggregate_share(ind: pd.DataFrame, level: str) -> dict[str, float]:
+    rows = ind[(ind["geography_level"] == level) & ~ind["suppressed"]]
+    return dict(zip(rows["geography_code"], rows["share"].astype(float)))
+
+
+def compute_kommune_benchmarks(indicator_values: pd.DataFrame, kommuner: Kommuner) -> pd.DataFrame:
+    """`kommune_benchmarks`: all 98 kommuner × every share indicator of the year."""
+    if len(indicator_values) == 0:
+        return empty_frame(KOMMUNE_BENCHMARKS_COLUMNS)
+    geo = Geography.from_kommuner(kommuner)
+    region_of, group_of = geo.region_of, geo.group_of
+    codes = list(geo.kommune_codes)
+    years = indicator_values["survey_year"].unique()
+    if len(years) != 1:
+        raise ValueError(f"indicator_values must hold one survey year, found {sorted(years)}")
+    year = int(years[0])
+    ind = indicator_values.copy()
+    ind["suppressed"] = as_bool(ind["suppressed"])
+    ind["geography_code"] = ind["geography_code"].astype("str")
+    parts = []
+    for indicator_id, block in ind.groupby("indicator_id", sort=False):
+        kom = block[block["geography_level"] == "kommune"].set_index("geography_code").reindex(codes)
+        if kom["suppressed"].isna().any():
+            missing = [c for c, s in zip(codes, kom["suppressed"]) if pd.isna(s)]
+            raise ValueError(f"{indicator_id}: no kommune-level row for {missing[:5]}")
+        suppressed = kom["suppressed"].to_numpy(dtype=bool)
+        n = kom["n"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        share = kom["share"].to_numpy(dtype=float)
+        count = np.round(share * n)  # counts are not published at kommune level
+        national = _aggregate_share(block, "national").get(NATIONAL_CODE, np.nan)
+        regions = _aggregate_share(block, "region")
+        groups = _aggregate_share(block, "kommunegruppe")
+        region_share = np.array([regions.get(region_of[c], np.nan) for c in codes])
+        group_share = np.array([groups.get(group_of[c], np.nan) for c in codes])
+
+        published = ~suppressed
+        # national prior strength: the fallback for groups with too few published kommuner
+        national_strength: list[float | None] = []  # fitted lazily: only groups with too few kommuner need it
+
+        def fallback_strength() -> float | None:
+            if not national_strength:
+                prior = fit_mle(count[published], n[published]) or fit_moments(count[published], n[published])
+                national_strength.append(prior.strength if prior is not None else None)
+            return national_strength[0]
+
+        shrunk = np.full(len(codes), np.nan)
+        group_arr = np.array([group_of[c] for c in codes])
+        for g in geo.group_codes:
+            members = published & (group_arr == g)
+            if not members.any():
+                continue
+            few = int(members.sum()) < MIN_KOMMUNER_FOR_FIT
+            prior = fit_prior(count[members], n[members], fallback_mean=groups.get(g),
+                              fallback_strength=fallback_strength() if few else None)
+            shrunk[members] = prior.shrink(count[members], n[members])
+        percentile = pd.Series(np.where(published, shrunk, np.nan)).rank(pct=True).to_numpy() * 100
+
+        nan_if_supp = lambda a: np.where(published, a, np.nan)  # noqa: E731
+        frame = pd.DataFrame(
+            {
+                "survey_year": np.full(len(codes), year, dtype=np.int64),
+                "kommune_kode": pd.array(codes, dtype="str"),
+                "indicator_id": pd.array([indicator_id] * len(codes), dtype="str"),
+                "n": pd.array(np.where(published, n, np.nan), dtype="Float64").astype("Int64"),
+                "share": nan_if_supp(share),
+                "share_shrunk": nan_if_supp(shrunk),
+                "national_share": nan_if_supp(np.full(len(codes), national)),
+                "region_share": nan_if_supp(region_share),
+                "group_share": nan_if_supp(group_share),
+                "diff_national_pp": nan_if_supp((share - national) * 100),
+                "diff_region_pp": nan_if_supp((share - region_share) * 100),
+                "diff_group_pp": nan_if_supp((share - group_share) * 100),
+                "percentile": nan_if_supp(percentile),
+                "suppressed": suppressed,
+                "suppression_reason": pd.array(kom["suppression_reason"].to_numpy(), dtype="str"),
+            }
+        )
+        parts.append(frame)
+    return pd.concat(parts, ignore_index=True)[KOMMUNE_BENCHMARKS_COLUMNS]

@@ -1,0 +1,74 @@
+"""Column layouts of the statistics tables (docs/architecture.md, "Statistics tables") and shared names."""
+
+from __future__ import annotations
+
+from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
+
+LEVELS = ("national", "region", "kommunegruppe", "kommune")
+AGGREGATE_LEVELS = ("national", "region", "kommunegruppe")  # the levels that publish counts
+NATIONAL_CODE = "DK"
+
+REASON_NO_RESPONDENTS = "no_respondents"
+REASON_BELOW_MINIMUM = "below_minimum"
+REASON_COMPLEMENTARY = "complementary"
+SUPPRESSION_REASONS = (REASON_NO_RESPONDENTS, REASON_BELOW_MINIMUM, REASON_COMPLEMENTARY)
+
+MEASURES = ("share", "top3", "first")
+CONFIDENCE = 0.95
+
+INDICATOR_VALUES_COLUMNS = [
+    "survey_year", "geography_level", "geography_code", "indicator_id", "question_id", "option_id",
+    "measure", "n", "count", "share", "ci_low", "ci_high", "suppressed", "suppression_reason",
+]
+INDICATOR_VALUE_FIELDS = ["n", "count", "share", "ci_low", "ci_high"]
+
+BARRIER_SCORES_COLUMNS = [
+    "survey_year", "geography_level", "geography_code", "barrier_id", "n", "score", "score_ci_low",
+    "score_ci_high", "top3_share", "first_share", "suppressed", "suppression_reason",
+]
+BARRIER_VALUE_FIELDS = ["n", "score", "score_ci_low", "score_ci_high", "top3_share", "first_share"]
+
+YOY_COLUMNS = [
+    "survey_year", "base_year", "geography_level", "geography_code", "indicator_id", "share", "share_base",
+    "diff_pp", "diff_ci_low_pp", "diff_ci_high_pp", "p_value", "q_value", "significant", "relative_growth",
+]
+
+KOMMUNE_BENCHMARKS_COLUMNS = [
+    "survey_year", "kommune_kode", "indicator_id", "n", "share", "share_shrunk", "national_share",
+    "region_share", "group_share", "diff_national_pp", "diff_region_pp", "diff_group_pp", "percentile",
+    "suppressed", "suppression_reason",
+]
+BENCHMARK_VALUE_FIELDS = KOMMUNE_BENCHMARKS_COLUMNS[3:13]
+
+YEAR_SUMMARY_COLUMNS = [
+    "survey_year", "respondents", "responding_kommuner", "non_responses", "quarantined_rows",
+    "respondents_change", "responding_kommuner_change", "non_responses_change", "quarantined_rows_change",
+]
+
+
+def check_min_respondents(min_respondents: int) -> int:
+    """The disclosure minimum; configurable upwards, never below the floor of 5."""
+    if isinstance(min_respondents, bool) or int(min_respondents) != min_respondents:
+        raise ValueError(f"min_respondents must be a whole number, not {min_respondents!r}")
+    if min_respondents < MIN_RESPONDENTS_FLOOR:
+        raise ValueError(
+            f"min_respondents is {min_respondents}; disclosure control never allows fewer than "
+            f"{MIN_RESPONDENTS_FLOOR}"
+        )
+    return int(min_respondents)
+
+
+def as_bool(values) -> "np.ndarray":
+    """A `suppressed`-style column as a numpy bool array, also when it was read back as text ("True")."""
+    import numpy as np
+    import pandas as pd
+
+    series = pd.Series(values)
+    if series.dtype == bool:
+        return series.to_numpy()
+    if pd.api.types.is_numeric_dtype(series.dtype) or str(series.dtype) == "boolean":
+        return series.fillna(True).astype(bool).to_numpy()  # a missing flag is treated as suppressed
+    text = series.astype("str").str.strip().str.casefold()
+    truthy = text.isin(["true", "1", "t", "yes"]).to_numpy()
+    missing = series.isna().to_numpy()
+    return np.asarray(truthy | missing, dtype=bool)
