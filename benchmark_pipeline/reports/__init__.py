@@ -1,0 +1,152 @@
+"""Danish reports of one survey year: national.html, a page per kommune, the kommune index and a workbook.
+
+Everything is rendered from the year's *published* tables (suppressed rows have empty values and stay
+unshown), offline (inline CSS, inline SVG charts, no external URL) and escaped by Jinja2's autoescape.
+
+    render_reports(out_dir, survey_year, tables, history, instrument, kommuner) -> list[Path]
+    national_chart_markdown(survey_year, tables, instrument, kommuner, chart="barriers") -> str
+    national_chart_png(survey_year, tables, instrument, kommuner, chart="barriers") -> bytes
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from benchmark_pipeline.instrument import YearInstrument
+from benchmark_pipeline.reference import Kommuner
+
+from .charts import BarChart, TrendChart, chart_markdown, chart_png, to_svg
+from .formatting import fmt_int
+from .pages import (
+    KommuneCharts,
+    barrier_figure,
+    geography_section,
+    index_context,
+    kommune_context,
+    make_context,
+    national_context,
+    question_figure,
+    superscript,
+    trend_section,
+)
+from .workbook import workbook_tables, write_workbook
+
+__all__ = [
+    "render_reports",
+    "national_chart_markdown",
+    "national_chart_png",
+    "national_chart",
+    "chart_markdown",
+    "chart_png",
+    "to_svg",
+    "BarChart",
+    "TrendChart",
+]
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+NATIONAL_CHARTS = ("use_contexts", "anchoring_levels", "barriers", "data_use_change", "further_potential",
+                   "data_sources", "ai_use", "trend", "region", "kommunegruppe")
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATE_DIR)),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["sup"] = superscript
+    return env
+
+
+def _release_id(tables: dict[str, pd.DataFrame]) -> str:
+    for df in (tables or {}).values():
+        if df is not None and "release_id" in df.columns and len(df):
+            return str(df["release_id"].iloc[0])
+    return ""
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def render_reports(out_dir: Path, survey_year: int, tables: dict[str, pd.DataFrame],
+                   history: dict[int, dict[str, pd.DataFrame]], instrument: YearInstrument, kommuner: Kommuner,
+                   min_respondents: int = 5) -> list[Path]:
+    """Write national.html, kommuner/index.html, kommuner/<kode>.html (all 98) and workbook.xlsx.
+
+    Returns the written paths (national first, then the index, the kommune pages and the workbook)."""
+    out_dir = Path(out_dir)
+    ctx = make_context(survey_year, tables, history, instrument, kommuner, min_respondents)
+    env = environment()
+    common = {
+        "year": survey_year,
+        "release_id": _release_id(tables),
+        "min_n": min_respondents,
+        "base_year": ctx.base_year,
+        "total_kommuner": len(kommuner.codes),
+    }
+    written: list[Path] = []
+
+    national = national_context(ctx)
+    s = ctx.year.summary or {}
+    summary_line = ""
+    if s:
+        summary_line = (f"{fmt_int(s.get('respondents'))} besvarelser fra {fmt_int(s.get('responding_kommuner'))} "
+                        f"kommuner.")
+    html = env.get_template("national.html.j2").render(
+        **common, page="national", root="", n=national, summary_line=summary_line)
+    written.append(_write(out_dir / "national.html", html))
+
+    index_tpl = env.get_template("kommune_index.html.j2")
+    written.append(_write(out_dir / "kommuner" / "index.html",
+                          index_tpl.render(**common, page="index", root="../", ix=index_context(ctx))))
+
+    kommune_tpl = env.get_template("kommune.html.j2")
+    charts = KommuneCharts(ctx)
+    for kode in kommuner.codes:
+        k = kommune_context(ctx, kode, charts)
+        written.append(_write(out_dir / "kommuner" / f"{kode}.html",
+                              kommune_tpl.render(**common, page="kommune", root="../", k=k)))
+
+    wb_tables, release_ids = workbook_tables(tables)
+    written.append(write_workbook(out_dir / "workbook.xlsx", survey_year, wb_tables, release_ids, ctx.labels,
+                                  kommuner))
+    return written
+
+
+def national_chart(survey_year: int, tables: dict[str, pd.DataFrame], instrument: YearInstrument,
+                   kommuner: Kommuner, chart: str = "barriers",
+                   history: dict[int, dict[str, pd.DataFrame]] | None = None) -> BarChart | TrendChart | None:
+    """The spec of one national chart (one of NATIONAL_CHARTS), or None when the year lacks it."""
+    if chart not in NATIONAL_CHARTS:
+        raise ValueError(f"unknown chart {chart!r}; choose one of {', '.join(NATIONAL_CHARTS)}")
+    ctx = make_context(survey_year, tables, history or {}, instrument, kommuner)
+    if chart == "barriers":
+        section = barrier_figure(ctx)
+    elif chart == "trend":
+        section = trend_section(ctx)
+    elif chart in ("region", "kommunegruppe"):
+        section = geography_section(ctx, chart)
+    else:
+        section = question_figure(ctx, chart)
+    return section["spec"] if section else None
+
+
+def national_chart_png(survey_year: int, tables: dict[str, pd.DataFrame], instrument: YearInstrument,
+                       kommuner: Kommuner, chart: str = "barriers", **kwargs) -> bytes:
+    spec = national_chart(survey_year, tables, instrument, kommuner, chart, kwargs.pop("history", None))
+    return chart_png(spec, **kwargs) if spec else b""
+
+
+def national_chart_markdown(survey_year: int, tables: dict[str, pd.DataFrame], instrument: YearInstrument,
+                            kommuner: Kommuner, chart: str = "barriers", **kwargs) -> str:
+    """Markdown (base64 PNG data URI + alt text) for `MetadataValue.md` in the Dagster UI."""
+    spec = national_chart(survey_year, tables, instrument, kommuner, chart, kwargs.pop("history", None))
+    return chart_markdown(spec, **kwargs) if spec else ""

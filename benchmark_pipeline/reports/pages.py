@@ -1,0 +1,637 @@
+"""Page contexts for the national report, the kommune pages and the kommune index.
+
+Builders turn published rows into display-ready strings (Danish formatting) and chart specs; templates
+only lay them out. A suppressed row contributes a notice, never a number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from benchmark_pipeline.instrument import YearInstrument
+from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
+
+from . import charts as ch
+from .formatting import (
+    NBSP,
+    as_float,
+    fmt_int,
+    fmt_pct,
+    fmt_pct_interval,
+    fmt_pp,
+    fmt_score,
+    fmt_score_interval,
+    fmt_signed_int,
+)
+from .model import (
+    BACKGROUND_QUESTIONS,
+    HEADLINE_INDICATORS,
+    HEADLINE_SHORT,
+    HEADLINE_TEXT,
+    Labels,
+    YearData,
+    geography_names,
+    is_true,
+    suppression_text,
+)
+from .narrative import change_direction, compare_to_national, kommune_narrative, percentile_sentence
+
+LAST_OPTIONS = ("andet", "ingen", "ved_ikke")  # kept last when a chart is sorted by size
+SUBSTANTIVE_ORDER = ("data_use_change", "further_potential", "use_contexts", "anchoring_levels", "data_sources",
+                     "ai_use")
+FIGURES = (  # the article's three figures, then the other questions
+    ("use_contexts", "Figur 1"),
+    ("anchoring_levels", "Figur 2"),
+    ("barriers", "Figur 3"),
+)
+RULE_TEXT = {
+    "missing_id": "Manglende respondent-id",
+    "conflicting_duplicate": "Samme respondent-id med forskellige svar",
+    "unknown_kommune": "Kommunen kunne ikke genkendes",
+    "invalid_value": "Ugyldig svarværdi",
+    "invalid_rank": "Ugyldig rangering af barrierer",
+}
+HIDDEN_NA = "ikke offentliggjort"
+
+
+def danish_sort_key(text: str) -> str:
+    table = str.maketrans({"æ": "{", "ø": "|", "å": "}", "Æ": "{", "Ø": "|", "Å": "}"})
+    return text.casefold().translate(table)
+
+
+def cell(text: str = "", cls: str = "num", hidden: str = "") -> dict:
+    """A table cell; `hidden` is read by screen readers where the visible text is a dash."""
+    return {"text": text, "cls": cls, "hidden": hidden}
+
+
+def na_cell() -> dict:
+    return cell("\u2013", "num na", HIDDEN_NA)
+
+
+def table(caption: str, head: str, columns: list[str], sections: list[dict], note: str = "") -> dict:
+    return {"caption": caption, "head": head, "columns": columns, "sections": sections, "note": note}
+
+
+def change_cells(yoy: dict | None) -> list[dict]:
+    """'Ændring (procentpoint)' and 'Signifikant' cells for one indicator."""
+    if yoy is None:
+        return [na_cell(), na_cell()]
+    sig = change_direction(yoy) in ("steget", "faldet")
+    return [cell(fmt_pp(yoy["diff_pp"])), cell("Ja" if sig else "Nej", "center")]
+
+
+@dataclass
+class Context:
+    survey_year: int
+    year: YearData
+    labels: Labels
+    kommuner: Kommuner
+    history: list[YearData]
+    min_respondents: int = 5
+    names: dict = field(default_factory=dict)
+
+    @property
+    def base_year(self) -> int | None:
+        return self.year.base_year or (self.history[-1].survey_year if self.history else None)
+
+    def option_label(self, question: str, option: str, mark: bool = True) -> str:
+        label = self.labels.option(question, option)
+        note = self.labels.footnote(question, option)
+        return f"{label} {superscript(note)}" if (mark and note) else label
+
+
+def superscript(n: int) -> str:
+    return str(n).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def option_ids(ctx: Context, question: str) -> list[str]:
+    q = ctx.labels.question(question)
+    return list(q.option_ids) if q else []
+
+
+# -- national -------------------------------------------------------------------------------------
+
+def headline_cards(ctx: Context) -> list[dict]:
+    cards = []
+    for ind in HEADLINE_INDICATORS:
+        row = ctx.year.national(ind)
+        if row is None:
+            continue
+        card = {"label": HEADLINE_SHORT[ind], "question": ctx.labels.question_text(ind.split(".")[0])}
+        if is_true(row.get("suppressed")):
+            card.update(value="\u2013", interval="", change="Tallet offentliggøres ikke.", significant=False)
+        else:
+            card.update(value=fmt_pct(row["share"]), interval=fmt_pct_interval(row["ci_low"], row["ci_high"]),
+                        n=fmt_int(row.get("n")), count=fmt_int(row.get("count")))
+            yoy = ctx.year.yoy("national", NATIONAL_CODE, ind)
+            direction = change_direction(yoy)
+            if direction in ("steget", "faldet"):
+                card.update(change=f"{direction.capitalize()} med {fmt_pp(abs(as_float(yoy['diff_pp'])), signed=False)}"
+                                   f"{NBSP}procentpoint siden {int(yoy['base_year'])}", significant=True,
+                            change_detail="Ændringen er statistisk signifikant.")
+            elif direction == "uændret":
+                card.update(change=f"{fmt_pp(yoy['diff_pp'])}{NBSP}procentpoint siden {int(yoy['base_year'])}",
+                            significant=False, change_detail="Ændringen er ikke statistisk signifikant.")
+            elif ctx.base_year:
+                card.update(change=f"Ingen sammenligning med {ctx.base_year}", significant=False)
+            else:
+                card.update(change="Første år i serien", significant=False)
+        cards.append(card)
+    return cards
+
+
+def _share_bars(ctx: Context, question: str, level: str, code: str, sort: bool, colour: str = ch.PRIMARY):
+    bars, notes, rows = [], [], []
+    opts = option_ids(ctx, question)
+    for opt in opts:
+        ind = f"{question}.{opt}" if question != "barriers" else f"{question}.{opt}.top3"
+        row = ctx.year.value(level, code, ind)
+        if row is None:
+            continue
+        rows.append((opt, ind, row))
+    if sort:
+        rows.sort(key=lambda r: (r[0] in LAST_OPTIONS, -(as_float(r[2].get("share")) or -1)))
+    for opt, ind, row in rows:
+        label = ctx.option_label(question, opt)
+        if is_true(row.get("suppressed")):
+            notes.append(f"{label}: {HIDDEN_NA}")
+            continue
+        bars.append(ch.Bar(label, as_float(row["share"]), as_float(row.get("ci_low")), as_float(row.get("ci_high")),
+                           colour=colour))
+    return bars, notes, rows
+
+
+def question_figure(ctx: Context, question: str, figure_label: str = "") -> dict | None:
+    """Chart + table of a share question at national level (all options, intervals, change)."""
+    if not ctx.year.has_question(question):
+        return None
+    sort = ctx.labels.question(question).kind == "multi"
+    bars, notes, rows = _share_bars(ctx, question, "national", NATIONAL_CODE, sort)
+    text = ctx.labels.question_text(question)
+    n = next((fmt_int(r.get("n")) for _, _, r in rows if not is_true(r.get("suppressed"))), "")
+    alt = ch.describe_bars(f"Vandret søjlediagram. {text} Andel af besvarelserne i hele landet {ctx.survey_year}",
+                           [ch.Panel("", bars, notes)], "share")
+    spec = ch.BarChart(key=f"fig-{question}", alt=alt, panels=[ch.Panel("", bars, notes)],
+                       xlabel="Andel af besvarelserne (vandrette streger: 95\u00a0%-konfidensinterval)")
+    base = ctx.base_year
+    cols = ["Andel", "95\u00a0%-interval", "Antal", f"Ændring siden {base} (procentpoint)" if base else "Ændring",
+            "Signifikant ændring"]
+    trows = []
+    for opt, ind, row in rows:
+        label = ctx.option_label(question, opt)
+        if is_true(row.get("suppressed")):
+            trows.append({"head": label, "cells": [na_cell()] * 5})
+            continue
+        trows.append({"head": label, "cells": [
+            cell(fmt_pct(row["share"])), cell(fmt_pct_interval(row["ci_low"], row["ci_high"])),
+            cell(fmt_int(row.get("count"))), *change_cells(ctx.year.yoy("national", NATIONAL_CODE, ind))]})
+    caption = f"{figure_label + ': ' if figure_label else ''}{text} Hele landet {ctx.survey_year}"
+    if n:
+        caption += f", {n} besvarelser"
+    return {
+        "id": f"sektion-{question.replace('_', '-')}",
+        "heading": ctx.labels.question_text(question),
+        "figure_label": figure_label,
+        "svg": ch.to_svg(spec),
+        "spec": spec,
+        "table": table(caption, "Svarmulighed", cols, [{"title": None, "rows": trows}]),
+        "footnotes": footnotes_for(ctx, question),
+    }
+
+
+def footnotes_for(ctx: Context, question: str) -> list[dict]:
+    return [c for c in ctx.labels.changes if c["question"] == question]
+
+
+def barrier_figure(ctx: Context, level: str = "national", code: str = NATIONAL_CODE, key: str = "fig-barriers",
+                   figure_label: str = "Figur 3") -> dict | None:
+    ids = [b for b in option_ids(ctx, "barriers") if ctx.year.barrier(level, code, b) is not None]
+    if not ids:
+        return None
+    rows = [(b, ctx.year.barrier(level, code, b)) for b in ids]
+    rows.sort(key=lambda r: (r[0] == "andet", -(as_float(r[1].get("score")) or -1)))
+    bars, notes, trows = [], [], []
+    n = ""
+    for b, row in rows:
+        label = ctx.option_label("barriers", b)
+        if is_true(row.get("suppressed")):
+            notes.append(f"{label}: {HIDDEN_NA}")
+            trows.append({"head": label, "cells": [na_cell()] * 6})
+            continue
+        n = n or fmt_int(row.get("n"))
+        bars.append(ch.Bar(label, as_float(row["score"]), as_float(row.get("score_ci_low")),
+                           as_float(row.get("score_ci_high"))))
+        yoy = ctx.year.yoy(level, code, f"barriers.{b}.top3")
+        trows.append({"head": label, "cells": [
+            cell(fmt_score(row["score"])), cell(fmt_score_interval(row.get("score_ci_low"), row.get("score_ci_high"))),
+            cell(fmt_pct(row.get("top3_share"))), cell(fmt_pct(row.get("first_share"))), *change_cells(yoy)]})
+    place = ctx.names.get((level, code), "")
+    title = ctx.labels.question_text("barriers")
+    alt = ch.describe_bars(f"Vandret søjlediagram. {title} Vægtet resultat (0-100), {place} {ctx.survey_year}",
+                           [ch.Panel("", bars, notes)], "score")
+    spec = ch.BarChart(key=key, alt=alt, panels=[ch.Panel("", bars, notes)], scale="score",
+                       xlabel="Vægtet score, 0-100 (3 point for 1. plads, 2 for 2., 1 for 3.)")
+    base = ctx.base_year
+    cols = ["Vægtet score", "95\u00a0%-interval", "Andel med barrieren i top 3", "Andel med barrieren som nr. 1",
+            f"Ændring i top 3-andel siden {base} (procentpoint)" if base else "Ændring", "Signifikant ændring"]
+    caption = f"{figure_label + ': ' if figure_label else ''}{title} Vægtet resultat, {place} {ctx.survey_year}"
+    if n and level != "kommune":
+        caption += f", {n} besvarelser"
+    return {
+        "id": "sektion-barrierer",
+        "heading": "Barrierer for at bruge data mere",
+        "figure_label": figure_label,
+        "svg": ch.to_svg(spec) if bars else None,
+        "spec": spec,
+        "table": table(caption, "Barriere", cols, [{"title": None, "rows": trows}]),
+        "footnotes": footnotes_for(ctx, "barriers"),
+        "intro": title,
+    }
+
+
+def trend_section(ctx: Context) -> dict:
+    years = [*ctx.history, ctx.year]
+    series, trows = [], []
+    for colour, ind in zip((ch.PRIMARY, ch.REGION), HEADLINE_INDICATORS):
+        ys, vs, lo, hi = [], [], [], []
+        for yd in years:
+            row = yd.national(ind)
+            if row is None or is_true(row.get("suppressed")) or as_float(row.get("share")) is None:
+                continue
+            ys.append(yd.survey_year)
+            vs.append(as_float(row["share"]))
+            lo.append(as_float(row.get("ci_low")))
+            hi.append(as_float(row.get("ci_high")))
+        if ys:
+            series.append(ch.Series(HEADLINE_SHORT[ind], ys, vs, lo, hi, colour=colour,
+                                    marker="o" if colour == ch.PRIMARY else "s"))
+    for yd in years:
+        cells = []
+        for ind in HEADLINE_INDICATORS:
+            row = yd.national(ind)
+            if row is None or is_true(row.get("suppressed")):
+                cells += [na_cell(), na_cell()]
+            else:
+                cells += [cell(fmt_pct(row["share"])), cell(fmt_pct_interval(row["ci_low"], row["ci_high"]))]
+        summary = yd.summary or {}
+        cells.append(cell(fmt_int(summary.get("respondents"))))
+        trows.append({"head": str(yd.survey_year), "cells": cells})
+    cols = []
+    for ind in HEADLINE_INDICATORS:
+        cols += [HEADLINE_SHORT[ind], "95\u00a0%-interval"]
+    cols.append("Respondenter")
+    parts = []
+    for s in series:
+        parts.append(f"{s.label}: " + "; ".join(
+            f"{y}: {fmt_pct(v)} (95{NBSP}%-interval {fmt_pct_interval(lw, h)})"
+            for y, v, lw, h in zip(s.years, s.values, s.lows, s.highs)) + ".")
+    alt = "Linjediagram over udviklingen i hele landet. " + " ".join(parts)
+    spec = ch.TrendChart(key="fig-trend", alt=alt, series=series)
+    # barrier scores by year
+    brows = []
+    for b in option_ids(ctx, "barriers"):
+        cells, any_value = [], False
+        for yd in years:
+            row = yd.barrier("national", NATIONAL_CODE, b)
+            if row is None or is_true(row.get("suppressed")) or as_float(row.get("score")) is None:
+                cells.append(na_cell())
+            else:
+                any_value = True
+                cells.append(cell(fmt_score(row["score"])))
+        if any_value:
+            brows.append({"head": ctx.option_label("barriers", b), "cells": cells})
+    return {
+        "single_year": len(years) == 1,
+        "svg": ch.to_svg(spec) if series else None,
+        "spec": spec,
+        "table": table(f"Udviklingen i hele landet, {years[0].survey_year}-{years[-1].survey_year}", "År", cols,
+                       [{"title": None, "rows": trows}]),
+        "barrier_table": table("Barrierernes vægtede score i hele landet efter år", "Barriere",
+                               [str(yd.survey_year) for yd in years], [{"title": None, "rows": brows}]),
+        "footnotes": footnotes_for(ctx, "barriers"),
+    }
+
+
+def geography_section(ctx: Context, level: str) -> dict:
+    t = ctx.kommuner.table
+    col = "region_kode" if level == "region" else "kommunegruppe_kode"
+    codes = sorted({str(c) for c in t[col]})
+    panels, base = [], ctx.base_year
+    colour = ch.REGION if level == "region" else ch.GROUP
+    for ind in HEADLINE_INDICATORS:
+        nat = ctx.year.national(ind)
+        nat_share = None if nat is None or is_true(nat.get("suppressed")) else as_float(nat.get("share"))
+        bars, notes = [], []
+        for code in codes:
+            row = ctx.year.value(level, code, ind)
+            if row is None:
+                continue
+            name = ctx.names.get((level, code), code)
+            if is_true(row.get("suppressed")):
+                notes.append(f"{name}: {HIDDEN_NA}")
+                continue
+            bars.append(ch.Bar(name, as_float(row["share"]), as_float(row.get("ci_low")), as_float(row.get("ci_high")),
+                               colour=colour))
+        if nat_share is not None:
+            notes.append(f"landsgennemsnit {fmt_pct(nat_share)}")
+        panels.append(ch.Panel(HEADLINE_SHORT[ind], bars, notes, reference=nat_share))
+    what = "regioner" if level == "region" else "kommunegrupper"
+    alt = ch.describe_bars(f"Vandret søjlediagram, der sammenligner {what} {ctx.survey_year}", panels, "share")
+    spec = ch.BarChart(key=f"fig-{level}", alt=alt, panels=panels, reference_label="Landsgennemsnit")
+    cols = ["Besvarelser"]
+    for ind in HEADLINE_INDICATORS:
+        cols += [HEADLINE_SHORT[ind], "95\u00a0%-interval", f"Ændring siden {base} (procentpoint)" if base else "Ændring",
+                 "Signifikant"]
+    trows = []
+    for code in [*codes, NATIONAL_CODE]:
+        lvl = "national" if code == NATIONAL_CODE else level
+        cells = []
+        n_row = ctx.year.value(lvl, code, HEADLINE_INDICATORS[0])
+        cells.append(na_cell() if n_row is None or is_true(n_row.get("suppressed")) else cell(fmt_int(n_row.get("n"))))
+        for ind in HEADLINE_INDICATORS:
+            row = ctx.year.value(lvl, code, ind)
+            if row is None or is_true(row.get("suppressed")):
+                cells += [na_cell()] * 4
+                continue
+            cells += [cell(fmt_pct(row["share"])), cell(fmt_pct_interval(row["ci_low"], row["ci_high"])),
+                      *change_cells(ctx.year.yoy(lvl, code, ind))]
+        trows.append({"head": ctx.names.get((lvl, code), code), "cells": cells, "total": code == NATIONAL_CODE})
+    heading = "Regionerne" if level == "region" else "Kommunegrupperne"
+    return {
+        "id": f"sektion-{level}",
+        "heading": heading,
+        "svg": ch.to_svg(spec),
+        "spec": spec,
+        "table": table(f"{heading} sammenlignet med hele landet {ctx.survey_year}",
+                       "Region" if level == "region" else "Kommunegruppe", cols, [{"title": None, "rows": trows}],
+                       note="Besvarelser er antallet, der har svaret på spørgsmålet om databrug."),
+    }
+
+
+def method_section(ctx: Context) -> dict:
+    s = ctx.year.summary or {}
+    items = [
+        ("Respondenter (gyldige besvarelser)", "respondents"),
+        ("Kommuner med mindst én besvarelse", "responding_kommuner"),
+        ("Tomme besvarelser (ingen svar på indholdsspørgsmålene)", "non_responses"),
+        ("Rækker frasorteret ved validering (karantæne)", "quarantined_rows"),
+    ]
+    base = ctx.base_year
+    srows = [{"head": label, "cells": [cell(fmt_int(s.get(key))), cell(fmt_signed_int(s.get(f"{key}_change"), "\u2013"))]}
+             for label, key in items]
+    qs = ctx.year.tables["quarantine_summary"]
+    qrows = []
+    if not qs.empty:
+        for r in qs.to_dict("records"):
+            qrows.append({"head": RULE_TEXT.get(str(r.get("rule")), str(r.get("rule"))),
+                          "cells": [cell(str(r.get("column") or ""), "text"), cell(fmt_int(r.get("rows")))]})
+    # how many kommuner are published for the headline question (counts of kommuner, not of people)
+    reasons = {"published": 0, "no_respondents": 0, "below_minimum": 0, "complementary": 0}
+    for kode in ctx.kommuner.codes:
+        row = ctx.year.value("kommune", kode, HEADLINE_INDICATORS[0])
+        if row is None:
+            continue
+        if is_true(row.get("suppressed")):
+            key = str(row.get("suppression_reason"))
+            reasons[key] = reasons.get(key, 0) + 1
+        else:
+            reasons["published"] += 1
+    return {
+        "summary": table(f"Datagrundlaget {ctx.survey_year}", "Opgørelse",
+                         ["Antal", f"Ændring siden {base}" if base else "Ændring"], [{"title": None, "rows": srows}]),
+        "quarantine": table(f"Frasorterede rækker efter årsag {ctx.survey_year}", "Årsag", ["Spørgsmål/kolonne", "Rækker"],
+                            [{"title": None, "rows": qrows}]) if qrows else None,
+        "reasons": reasons,
+        "min": ctx.min_respondents,
+    }
+
+
+def national_context(ctx: Context) -> dict:
+    figures = [f for f in (
+        question_figure(ctx, "use_contexts", "Figur 1"),
+        question_figure(ctx, "anchoring_levels", "Figur 2"),
+        barrier_figure(ctx),
+    ) if f]
+    more = [f for f in (question_figure(ctx, q) for q in ("data_use_change", "further_potential")) if f]
+    sources = [f for f in (question_figure(ctx, q) for q in ("data_sources", "ai_use")) if f]
+    return {
+        "cards": headline_cards(ctx),
+        "figures": figures,
+        "headline_details": more,
+        "sources": sources,
+        "trend": trend_section(ctx),
+        "geographies": [geography_section(ctx, "region"), geography_section(ctx, "kommunegruppe")],
+        "method": method_section(ctx),
+        "has_ai": ctx.year.has_question("ai_use"),
+    }
+
+
+# -- kommune pages --------------------------------------------------------------------------------
+
+class KommuneCharts:
+    """Kommune comparison charts, drawn on reused figures (one per chart shape)."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.pool = ch.FigurePool()
+
+    def spec(self, kode: str, region: str, group: str, published: dict[str, dict]) -> ch.BarChart:
+        ctx = self.ctx
+        panels = []
+        name = ctx.names[("kommune", kode)]
+        for ind in HEADLINE_INDICATORS:
+            bars, notes = [], []
+            entries = [("kommune", kode, ch.PRIMARY), ("region", region, ch.REGION),
+                       ("kommunegruppe", group, ch.GROUP), ("national", NATIONAL_CODE, ch.NATIONAL)]
+            for level, code, colour in entries:
+                if level == "kommune" and ind not in published:
+                    continue
+                row = ctx.year.value(level, code, ind)
+                label = ctx.names.get((level, code), code)
+                if level == "kommunegruppe":
+                    label = f"{label} (kommunegruppe)"
+                if row is None or is_true(row.get("suppressed")):
+                    if level != "kommune":
+                        notes.append(f"{label}: {HIDDEN_NA}")
+                    continue
+                bars.append(ch.Bar(label, as_float(row["share"]), as_float(row.get("ci_low")),
+                                   as_float(row.get("ci_high")), colour=colour))
+            panels.append(ch.Panel(HEADLINE_SHORT[ind], bars, notes))
+        if published:
+            who = name
+        else:  # shared by every suppressed kommune with the same region and group: no kommune name
+            who = f"{ctx.names[('region', region)]} og kommunegruppen {ctx.names[('kommunegruppe', group)]}"
+        alt = ch.describe_bars(f"Vandret søjlediagram, der sammenligner {who} med hele landet {ctx.survey_year}",
+                               panels, "share")
+        return ch.BarChart(key="fig-kommune", alt=alt, panels=panels, left_in=3.1,
+                           xlabel="Andel (vandrette streger: 95\u00a0%-konfidensinterval)")
+
+    def svg(self, kode: str, region: str, group: str, published: dict[str, dict]):
+        """The chart of a kommune with published headline values; None for a suppressed kommune (its page
+        shows the notice and a comparison table instead of a chart)."""
+        spec = self.spec(kode, region, group, published)
+        if not published:
+            return spec, None
+        return spec, ch.to_svg(spec, self.pool.figure(spec))
+
+
+def spec_table(spec: ch.BarChart, caption: str, head: str) -> dict:
+    """The numbers of a bar chart as a table (shown beside the chart)."""
+    sections = []
+    for panel in spec.panels:
+        rows = [{"head": b.label, "cells": [cell(ch.bar_text(b.value, spec.scale)),
+                                            cell(ch.interval_text(b.low, b.high, spec.scale))]}
+                for b in panel.bars]
+        rows += [{"head": note.split(": ")[0], "cells": [na_cell(), na_cell()]}
+                 for note in panel.notes if note.endswith(HIDDEN_NA)]
+        sections.append({"title": panel.title or None, "rows": rows})
+    return table(caption, head, ["Andel" if spec.scale == "share" else "Score", "95\u00a0%-interval"], sections)
+
+
+def kommune_table(ctx: Context, kode: str, questions: tuple[str, ...], caption: str, kb: dict[str, dict]) -> dict:
+    base = ctx.base_year
+    cols = ["Kommunen", "95\u00a0%-interval", f"Ændring siden {base} (procentpoint)" if base else "Ændring",
+            "Signifikant ændring", "Regionen", "Kommunegruppen", "Hele landet", "Forskel til landet (procentpoint)",
+            "Percentil"]
+    region, group = ctx.kommuner.region_of()[kode], ctx.kommuner.group_of()[kode]
+    sections = []
+    for q in questions:
+        if not ctx.year.has_question(q):
+            continue
+        rows, note = [], ""
+        suffix = ".top3" if q == "barriers" else ""
+        for opt in option_ids(ctx, q):
+            ind = f"{q}.{opt}{suffix}"
+            row = ctx.year.value("kommune", kode, ind)
+            if row is None:
+                continue
+            refs = [ctx.year.share(level, code, ind) for level, code in
+                    (("region", region), ("kommunegruppe", group), ("national", NATIONAL_CODE))]
+            ref_cells = [cell(fmt_pct(v)) if v is not None else na_cell() for v in refs]
+            label = ctx.option_label(q, opt)
+            if is_true(row.get("suppressed")):
+                note = suppression_text(row.get("suppression_reason"), ctx.min_respondents)
+                rows.append({"head": label, "cells": [na_cell(), na_cell(), na_cell(), na_cell(), *ref_cells,
+                                                      na_cell(), na_cell()]})
+                continue
+            b = kb.get(ind, {})
+            rows.append({"head": label, "cells": [
+                cell(fmt_pct(row["share"])), cell(fmt_pct_interval(row["ci_low"], row["ci_high"])),
+                *change_cells(ctx.year.yoy("kommune", kode, ind)), *ref_cells,
+                cell(fmt_pp(b.get("diff_national_pp"), "\u2013")), cell(fmt_int(b.get("percentile"), "\u2013"))]})
+        if rows:
+            title = ctx.labels.question_text(q)
+            if q == "barriers":
+                title += " (andel med barrieren i top 3)"
+            sections.append({"title": title, "note": f"Kommunens tal offentliggøres ikke: {note}." if note else "",
+                             "rows": rows})
+    return table(caption, "Svarmulighed", cols, sections)
+
+
+def kommune_context(ctx: Context, kode: str, charts: KommuneCharts) -> dict:
+    t = ctx.kommuner.table.set_index("kommune_kode").loc[kode]
+    name = t["officielt_navn"]
+    region, group = str(t["region_kode"]), str(t["kommunegruppe_kode"])
+    kb = ctx.year.benchmarks(kode)
+    published, items, notices = {}, [], []
+    for ind in HEADLINE_INDICATORS:
+        row = ctx.year.value("kommune", kode, ind)
+        if row is None:
+            continue
+        if is_true(row.get("suppressed")):
+            notices.append(suppression_text(row.get("suppression_reason"), ctx.min_respondents))
+            continue
+        published[ind] = row
+        nat = ctx.year.share("national", NATIONAL_CODE, ind)
+        b = kb.get(ind, {})
+        nat_b = as_float(b.get("national_share"))
+        items.append({"indicator_id": ind, "what": HEADLINE_TEXT[ind], "share": as_float(row["share"]),
+                      "ci_low": as_float(row.get("ci_low")), "ci_high": as_float(row.get("ci_high")),
+                      "national": nat_b if nat_b is not None else nat,
+                      "yoy": ctx.year.yoy("kommune", kode, ind), "percentile": b.get("percentile")})
+    paragraphs = kommune_narrative(name, items, ctx.base_year)
+    for p, it in zip(range(len(paragraphs)), items):
+        extra = percentile_sentence(it["percentile"])
+        if extra:
+            paragraphs[p] += " " + extra
+    facts = []
+    for it in items:
+        cmp = compare_to_national(it["share"], it["ci_low"], it["ci_high"], it["national"]) if it["national"] is not None else None
+        facts.append({"indicator_id": it["indicator_id"], "comparison": cmp.direction if cmp else None,
+                      "change": change_direction(it["yoy"])})
+    spec, svg = charts.svg(kode, region, group, published)
+    any_published = any(not is_true(r.get("suppressed")) for r in
+                        (ctx.year.value("kommune", kode, i) or {"suppressed": True} for i in ctx.year.indicator_ids))
+    barrier_rows = []
+    for b in option_ids(ctx, "barriers"):
+        row = ctx.year.barrier("kommune", kode, b)
+        nat = ctx.year.barrier("national", NATIONAL_CODE, b)
+        if row is None:
+            continue
+        label = ctx.option_label("barriers", b)
+        nat_cell = (cell(fmt_score(nat["score"])) if nat is not None and not is_true(nat.get("suppressed"))
+                    else na_cell())
+        if is_true(row.get("suppressed")):
+            barrier_rows.append({"head": label, "cells": [na_cell(), na_cell(), nat_cell]})
+        else:
+            barrier_rows.append({"head": label, "sort": -(as_float(row.get("score")) or 0), "cells": [
+                cell(fmt_score(row["score"])), cell(fmt_score_interval(row.get("score_ci_low"), row.get("score_ci_high"))),
+                nat_cell]})
+    barrier_rows.sort(key=lambda r: r.get("sort", 0))
+    barriers_published = any("sort" in r for r in barrier_rows)
+    return {
+        "kode": kode,
+        "name": name,
+        "region": t["region_navn"],
+        "group": t["kommunegruppe_navn"],
+        "paragraphs": paragraphs,
+        "facts": facts,
+        "notice": notices[0] if notices and not published else "",
+        "partial_notice": notices[0] if notices and published else "",
+        "any_published": any_published,
+        "svg": svg,
+        "spec": spec,
+        "chart_is_comparison_only": not published,
+        "chart_table": spec_table(spec, f"Tallene i diagrammet: {name} sammenlignet med region, kommunegruppe og "
+                                  f"hele landet {ctx.survey_year}" if published else
+                                  f"{t['region_navn']}, {t['kommunegruppe_navn']} og hele landet {ctx.survey_year}",
+                                  "Geografi"),
+        "table": kommune_table(ctx, kode, SUBSTANTIVE_ORDER + ("barriers",),
+                               f"Resultater for {name} {ctx.survey_year} sammenlignet med region, kommunegruppe og "
+                               "hele landet", kb) if any_published else None,
+        "background": kommune_table(ctx, kode, BACKGROUND_QUESTIONS, f"Respondenternes baggrund i {name} "
+                                    f"{ctx.survey_year}", kb) if any_published else None,
+        "barriers": table(f"Barrierer i {name} {ctx.survey_year}: vægtet score (0-100)", "Barriere",
+                          ["Kommunen", "95\u00a0%-interval", "Hele landet"], [{"title": None, "rows": barrier_rows}])
+        if barriers_published else None,
+        "footnotes": footnotes_for(ctx, "barriers"),
+    }
+
+
+def index_context(ctx: Context) -> dict:
+    t = ctx.kommuner.table
+    rows = []
+    published_count = 0
+    for r in sorted(t.to_dict("records"), key=lambda r: danish_sort_key(r["officielt_navn"])):
+        kode = str(r["kommune_kode"])
+        cells, any_pub = [], False
+        for ind in HEADLINE_INDICATORS:
+            v = ctx.year.share("kommune", kode, ind)
+            any_pub = any_pub or v is not None
+            cells.append(cell(fmt_pct(v)) if v is not None else na_cell())
+        published_count += any_pub
+        row = ctx.year.value("kommune", kode, HEADLINE_INDICATORS[0])
+        status = "Offentliggjort" if any_pub else (
+            suppression_text(row.get("suppression_reason"), ctx.min_respondents).capitalize() if row else "Ingen data")
+        rows.append({"kode": kode, "name": r["officielt_navn"], "region": r["region_navn"],
+                     "group": r["kommunegruppe_navn"], "cells": cells, "status": status})
+    return {"rows": rows, "published": published_count, "total": len(rows),
+            "columns": [HEADLINE_SHORT[i] for i in HEADLINE_INDICATORS]}
+
+
+def make_context(survey_year: int, tables: dict, history: dict, instrument: YearInstrument, kommuner: Kommuner,
+                 min_respondents: int = 5) -> Context:
+    hist = [YearData(y, history[y]) for y in sorted(history or {}) if int(y) < survey_year]
+    return Context(survey_year=survey_year, year=YearData(survey_year, tables), labels=Labels(instrument),
+                   kommuner=kommuner, history=hist, min_respondents=min_respondents,
+                   names=geography_names(kommuner))
