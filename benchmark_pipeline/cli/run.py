@@ -6,7 +6,7 @@ import click
 
 from benchmark_pipeline.cli.options import fail, location_options
 from benchmark_pipeline.errors import EXIT_INPUT, EXIT_OK
-from benchmark_pipeline.instrument import mapped_years
+from benchmark_pipeline.instrument import InstrumentError, load_year, mapped_years
 from benchmark_pipeline.publication import has_export
 from benchmark_pipeline.settings import Settings
 
@@ -39,6 +39,11 @@ def run(years: tuple[int, ...], run_all: bool, settings: Settings) -> None:
 
     if bool(years) == run_all:
         raise click.exceptions.Exit(fail("give --year YYYY or --all (not both)", EXIT_INPUT))
+    for year in years:
+        try:
+            load_year(settings.data_dir, year)
+        except InstrumentError as exc:
+            raise click.exceptions.Exit(fail(str(exc), EXIT_INPUT))
     plan = years_to_run(settings, years, run_all)
     if not plan:
         raise click.exceptions.Exit(fail(f"no survey year with a mapping and an export in {settings.data_dir}", EXIT_INPUT))

@@ -9,7 +9,7 @@ from pathlib import Path
 from dagster import DagsterInstance, DagsterEventType
 
 from benchmark_pipeline.defs.build import build_definitions
-from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_OK
+from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INPUT, EXIT_OK
 from benchmark_pipeline.settings import Settings
 
 # Dagster's console logger would print tracebacks for expected failures; the CLI reports them itself.
@@ -67,6 +67,12 @@ def _failure_messages(result) -> tuple[int, list[str]]:
 def run_year(settings: Settings, survey_year: int, instance: DagsterInstance | None = None) -> YearOutcome:
     """Materialise every asset and check of one survey year through Dagster, in this process."""
     job = build_definitions(settings).resolve_job_def("yearly_benchmark")
+    if str(survey_year) not in job.partitions_def.get_partition_keys():
+        return YearOutcome(
+            survey_year=survey_year,
+            exit_code=EXIT_INPUT,
+            messages=[f"{survey_year} is not a survey year the pipeline can run yet (partitions start in 2023 and end next year)"],
+        )
     instance = instance or open_instance()
     result = job.execute_in_process(
         partition_key=str(survey_year),

@@ -12,10 +12,12 @@ from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.publication import history_tables, input_files
 from benchmark_pipeline.release import release_fingerprint
-from benchmark_pipeline.reports import render_reports
+from benchmark_pipeline.reports import national_chart_markdown, render_reports
 from benchmark_pipeline.versions import CODE_VERSIONS
 
 OWNERS = ["team:benchmark-data"]
+# The article's three figures, shown to analysts on the asset page (disclosure-controlled national values).
+UI_CHARTS = ("use_contexts", "anchoring_levels", "barriers")
 
 
 @dataclass(frozen=True)
@@ -81,18 +83,25 @@ def report_artefacts(
         if out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
+        instrument, kommuner = benchmark.instrument(year), benchmark.kommuner()
         files = render_reports(
             out_dir,
             year,
             tables,
             history_tables(benchmark.release_store(), year),
-            benchmark.instrument(year),
-            benchmark.kommuner(),
+            instrument,
+            kommuner,
+            min_respondents=settings.min_respondents,
         )
+        charts = {
+            f"chart/{name}": MetadataValue.md(national_chart_markdown(year, tables, instrument, kommuner, chart=name))
+            for name in UI_CHARTS
+        }
     context.add_output_metadata(
         {
             "files": len(files),
             "national_report": MetadataValue.path(str(out_dir / "national.html")),
+            **charts,
         }
     )
     return out_dir
