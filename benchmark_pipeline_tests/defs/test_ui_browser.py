@@ -1,0 +1,233 @@
+"""The analyst's path in the real Dagster UI: asset graph -> Materialize one year -> run succeeds -> release metadata.
+
+Starts `dagster dev` (webserver + daemon) in its own process group with a temporary DAGSTER_HOME and output
+folder, drives Debian's headless Chromium through Playwright, and always stops the whole process group.
+Screenshots go to the test's tmp_path.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from benchmark_pipeline.settings import REPO_ROOT
+from benchmark_pipeline_tests.conftest import require_or_skip
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(900)]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SURVEY_YEAR = "2023"  # the first year: it needs no earlier release
+SERVER_START_SECONDS = 180
+RUN_SECONDS = 480
+TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get(url: str, timeout: float = 5.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read()
+
+
+def _graphql(base: str, query: str, variables: dict | None = None) -> dict:
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(f"{base}/graphql", data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        payload = json.loads(response.read())
+    assert "errors" not in payload, payload
+    return payload["data"]
+
+
+RUNS_QUERY = """
+query Runs($year: String!) {
+  runsOrError(filter: {tags: [{key: "dagster/partition", value: $year}]}) {
+    ... on Runs { results { runId status jobName tags { key value } } }
+  }
+}
+"""
+
+
+class DagsterDev:
+    """`dagster dev` in its own process group (so SIGINT reaches webserver, daemon and code server)."""
+
+    def __init__(self, tmp_path: Path):
+        self.home = tmp_path / "dagster_home"
+        self.home.mkdir()
+        shutil.copy(REPO_ROOT / "dagster.yaml", self.home / "dagster.yaml")
+        self.output_dir = tmp_path / "output"
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = tmp_path / "dagster_dev.log"
+        env = {
+            **os.environ,
+            "DAGSTER_HOME": str(self.home),
+            "BENCHMARK_OUTPUT_DIR": str(self.output_dir),
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.pop("BENCHMARK_ALERT_WEBHOOK_URL", None)
+        self.log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, like `set -m` in a shell
+        )
+
+    def log_tail(self, lines: int = 40) -> str:
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def wait_until_serving(self) -> None:
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"dagster dev exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                _get(f"{self.base}/server_info")
+                return
+            except OSError:
+                time.sleep(1)
+        pytest.fail(f"dagster dev did not answer /server_info in {SERVER_START_SECONDS} s:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        try:
+            pgid = os.getpgid(self.process.pid)
+        except ProcessLookupError:
+            pgid = None
+        for sig, wait in ((signal.SIGINT, 30), (signal.SIGTERM, 10), (signal.SIGKILL, 10)):
+            if pgid is None:
+                break
+            try:
+                os.killpg(pgid, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.process.wait(timeout=wait)
+                # the group leader is gone; make sure no child of the group survives it
+                os.killpg(pgid, 0)
+            except subprocess.TimeoutExpired:
+                continue
+            except ProcessLookupError:
+                break
+        self.log.close()
+
+
+@pytest.fixture
+def dagster_dev(tmp_path):
+    require_or_skip(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install -y --no-install-recommends chromium)")
+    server = DagsterDev(tmp_path)
+    try:
+        server.wait_until_serving()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def page(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1500, "height": 1000})
+        # A fresh profile shows a "Join the Dagster community" modal over the page; this keeps it closed.
+        context.add_init_script("localStorage.setItem('communityNux','\"1\"')")
+        page = context.new_page()
+        page.set_default_timeout(60_000)
+        try:
+            yield page
+        finally:
+            browser.close()
+
+
+def _wait_for_run(server: DagsterDev, year: str) -> dict:
+    deadline = time.monotonic() + RUN_SECONDS
+    runs: list = []
+    while time.monotonic() < deadline:
+        runs = _graphql(server.base, RUNS_QUERY, {"year": year})["runsOrError"]["results"]
+        if runs and all(run["status"] in TERMINAL for run in runs):
+            return runs[0]
+        time.sleep(2)
+    pytest.fail(f"no finished run for partition {year} in {RUN_SECONDS} s: {runs}\n{server.log_tail()}")
+
+
+def test_analyst_materialises_one_year_and_sees_the_release(dagster_dev, page, tmp_path):
+    from playwright.sync_api import expect
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+
+    # 1. The asset graph, with its groups, once the UI has loaded the code location.
+    page.goto(f"{dagster_dev.base}/asset-groups")
+    materialize_all = page.get_by_role("button", name="Materialize all…")
+    expect(materialize_all).to_be_visible(timeout=120_000)
+    for group in ("ingestion", "statistics", "reports", "publishing"):
+        expect(page.get_by_text(group, exact=True).first).to_be_visible()
+    expect(page.get_by_text("Loading...")).to_have_count(0)
+    page.screenshot(path=shots / "01_asset_graph.png")
+
+    # 2. Jobs -> yearly_benchmark (its runs use the job's in-process executor) -> Materialize all ->
+    #    choose one survey year in the partition dialog -> Launch 1 run.
+    page.get_by_role("link", name="Jobs").click()
+    page.get_by_role("link", name="yearly_benchmark").first.click()
+    expect(page).to_have_url(re.compile(r"/jobs/yearly_benchmark"))
+    materialize_all = page.get_by_role("button", name="Materialize all…")
+    expect(materialize_all).to_be_visible()
+    materialize_all.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Partition selection")).to_be_visible()
+    partitions = dialog.get_by_placeholder("ex: 2023, 2024, [2025...2026]", exact=False)
+    partitions.fill(SURVEY_YEAR)
+    partitions.press("Enter")
+    expect(dialog.get_by_text("1 partition", exact=True)).to_be_visible()
+    page.screenshot(path=shots / "02_partition_dialog.png")
+    dialog.get_by_role("button", name="Launch 1 run").click()
+    try:
+        expect(page.get_by_text("Launch runs to materialize")).to_have_count(0, timeout=60_000)
+    finally:
+        page.screenshot(path=shots / "02b_after_launch.png")
+
+    # 3. The run (queued, launched by the daemon) succeeds; the run page says so.
+    run = _wait_for_run(dagster_dev, SURVEY_YEAR)
+    assert run["status"] == "SUCCESS", f"run {run['runId']} ended {run['status']}:\n{dagster_dev.log_tail()}"
+    assert run["jobName"] == "yearly_benchmark"
+    assert {"key": "dagster/partition", "value": SURVEY_YEAR} in run["tags"]
+    page.goto(f"{dagster_dev.base}/runs/{run['runId']}")
+    expect(page.get_by_text("Success").first).to_be_visible()
+    page.screenshot(path=shots / "03_run.png")
+
+    # 4. The published_release asset shows the release the run published, with its release_id.
+    from benchmark_pipeline.release import ReleaseStore
+
+    store = ReleaseStore(dagster_dev.output_dir, f"sqlite:///{dagster_dev.output_dir / 'warehouse.sqlite'}")
+    release_id = store.latest(int(SURVEY_YEAR)).release_id
+    page.goto(f"{dagster_dev.base}/assets/published_release?view=partitions&partition={SURVEY_YEAR}")
+    expect(page.get_by_text("release_id").first).to_be_visible()
+    expect(page.get_by_text(release_id).first).to_be_visible()
+    page.screenshot(path=shots / "04_published_release.png", full_page=True)
