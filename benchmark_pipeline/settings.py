@@ -22,6 +22,14 @@ class SettingsError(ValueError):
     """A setting has a value the pipeline must not run with."""
 
 
+def normalise_warehouse_url(url: str) -> str:
+    """Bare PostgreSQL URLs would make SQLAlchemy 2.1 pick psycopg 3; the project ships psycopg2."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = DEFAULT_DATA_DIR
@@ -41,7 +49,9 @@ class Settings:
 
     @property
     def resolved_warehouse_url(self) -> str:
-        return self.warehouse_url or f"sqlite:///{(Path(self.output_dir) / 'warehouse.sqlite').resolve()}"
+        if not self.warehouse_url:
+            return f"sqlite:///{(Path(self.output_dir) / 'warehouse.sqlite').resolve()}"
+        return normalise_warehouse_url(self.warehouse_url)
 
     def raw_dir(self, survey_year: int) -> Path:
         return Path(self.data_dir) / "raw" / str(survey_year)

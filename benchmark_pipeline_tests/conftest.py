@@ -13,6 +13,10 @@ from benchmark_pipeline.settings import DEFAULT_DATA_DIR
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# `make test` exports the developer's DAGSTER_HOME; tests (and the CLI processes they start) must not
+# write runs into it. Tests that need a persistent instance make their own.
+os.environ.pop("DAGSTER_HOME", None)
+
 
 def require_or_skip(condition: bool, reason: str) -> None:
     """Skip with a reason on a developer machine without the service; fail in CI, where it must exist."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions
+from dagster import Definitions, in_process_executor
 
 from benchmark_pipeline.defs.assets import ALL_ASSETS
 from benchmark_pipeline.defs.checks import (
@@ -29,4 +29,6 @@ def build_definitions(settings: Settings) -> Definitions:
         schedules=[yearly_benchmark_schedule],
         sensors=[raw_export_sensor, benchmark_run_failure_sensor],
         resources=build_resources(settings),
+        # Also for the UI's ad-hoc asset job: a yearly run's steps are few and fast (docs/performance.md).
+        executor=in_process_executor,
     )

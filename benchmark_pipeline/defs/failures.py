@@ -6,10 +6,7 @@ from contextlib import contextmanager
 
 from dagster import Failure, MetadataValue
 
-from benchmark_pipeline.errors import exit_code_of
-
-EXPECTED_ERRORS: tuple[type[BaseException], ...] = ()
-
+from benchmark_pipeline.errors import EXIT_ENVIRONMENT, exit_code_of
 
 def _expected() -> tuple[type[BaseException], ...]:
     from benchmark_pipeline.errors import PipelineError
@@ -26,8 +23,10 @@ def user_facing_failures():
     try:
         yield
     except _expected() as exc:
+        code = exit_code_of(exc)
         raise Failure(
             description=str(exc),
-            metadata={"exit_code": MetadataValue.int(exit_code_of(exc))},
-            allow_retries=False,
+            metadata={"exit_code": MetadataValue.int(code)},
+            # Only the environment (database, disk) can get better by trying again; bad content cannot.
+            allow_retries=code == EXIT_ENVIRONMENT,
         ) from None

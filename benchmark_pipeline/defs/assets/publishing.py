@@ -5,7 +5,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from dagster import AssetExecutionContext, MetadataValue, asset
+from dagster import AssetExecutionContext, Backoff, Jitter, MetadataValue, RetryPolicy, asset
 
 from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.resources import BenchmarkSettings
@@ -18,6 +18,8 @@ from benchmark_pipeline.versions import CODE_VERSIONS
 OWNERS = ["team:benchmark-data"]
 # The article's three figures, shown to analysts on the asset page (disclosure-controlled national values).
 UI_CHARTS = ("use_contexts", "anchoring_levels", "barriers")
+# Writing files and the warehouse can meet a passing fault (a locked SQLite file, a PostgreSQL restart).
+TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTIAL, jitter=Jitter.PLUS_MINUS)
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,7 @@ def report_artefacts(
     group_name="publishing",
     code_version=CODE_VERSIONS["staged_release"],
     owners=OWNERS,
+    retry_policy=TRANSIENT_RETRY,
     kinds={"parquet", "csv"},
 )
 def staged_release(
@@ -177,6 +180,8 @@ def staged_release(
     group_name="publishing",
     code_version=CODE_VERSIONS["published_release"],
     owners=OWNERS,
+    retry_policy=TRANSIENT_RETRY,
+    pool="benchmark_warehouse",  # one publish into the warehouse at a time, across years
     kinds={"sql", "parquet"},
 )
 def published_release(context: AssetExecutionContext, benchmark: BenchmarkSettings, staged_release: StagedOutcome):
