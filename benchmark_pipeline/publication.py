@@ -10,15 +10,6 @@ from benchmark_pipeline.errors import EXIT_CONTENT, PipelineError
 from benchmark_pipeline.instrument import mapped_years
 from benchmark_pipeline.settings import Settings
 
-# Every table a release publishes, in the order consumers see them.
-TABLE_NAMES = (
-    "indicator_values",
-    "barrier_scores",
-    "yoy_changes",
-    "kommune_benchmarks",
-    "year_summary",
-    "quarantine_summary",
-)
 # Tables earlier years contribute to a report's trends.
 HISTORY_TABLES = ("indicator_values", "barrier_scores", "year_summary")
 
@@ -69,3 +60,26 @@ def history_tables(store, survey_year: int) -> dict[int, dict[str, pd.DataFrame]
 def input_files(raw_files: list[Path]) -> list[Path]:
     """Input files in a stable order, so the fingerprint does not depend on listing order."""
     return sorted((Path(p) for p in raw_files), key=lambda p: p.name)
+
+
+def publishable_tables(survey_year: int, indicators: dict, growth: dict, benchmarks: pd.DataFrame, validation) -> dict:
+    """The six tables a release publishes, from the statistics steps and the validation counts."""
+    summary = validation.quarantine_summary()
+    summary.insert(0, "survey_year", survey_year)
+    return {
+        "indicator_values": indicators["indicator_values"],
+        "barrier_scores": indicators["barrier_scores"],
+        "yoy_changes": growth["yoy_changes"],
+        "kommune_benchmarks": benchmarks,
+        "year_summary": growth["year_summary"],
+        "quarantine_summary": summary,
+    }
+
+
+def free_texts(valid: pd.DataFrame) -> tuple[str, ...]:
+    """The respondents' own words: what the privacy audit must find in no artefact."""
+    columns = [c for c in valid.columns if c == "kommentar" or c.endswith("__andet_tekst")]
+    texts = set()
+    for column in columns:
+        texts.update(str(t) for t in valid[column].dropna().unique())
+    return tuple(sorted(texts))

@@ -10,7 +10,7 @@ from dagster import AssetExecutionContext, Backoff, Jitter, MetadataValue, Retry
 from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.defs.partitions import survey_years
-from benchmark_pipeline.publication import history_tables, input_files
+from benchmark_pipeline.publication import free_texts, history_tables, input_files, publishable_tables
 from benchmark_pipeline.release import release_fingerprint
 from benchmark_pipeline.reports import national_chart_markdown, render_reports
 from benchmark_pipeline.versions import CODE_VERSIONS
@@ -35,27 +35,6 @@ class StagedOutcome:
     @property
     def release_dir(self) -> Path:
         return Path(self.staged.path if self.staged is not None else self.reused.path)
-
-
-def publishable_tables(survey_year: int, indicators, growth, benchmarks, validation) -> dict:
-    summary = validation.quarantine_summary()
-    summary.insert(0, "survey_year", survey_year)
-    return {
-        "indicator_values": indicators["indicator_values"],
-        "barrier_scores": indicators["barrier_scores"],
-        "yoy_changes": growth["yoy_changes"],
-        "kommune_benchmarks": benchmarks,
-        "year_summary": growth["year_summary"],
-        "quarantine_summary": summary,
-    }
-
-
-def _free_texts(valid) -> tuple[str, ...]:
-    columns = [c for c in valid.columns if c == "kommentar" or c.endswith("__andet_tekst")]
-    texts = set()
-    for column in columns:
-        texts.update(str(t) for t in valid[column].dropna().unique())
-    return tuple(sorted(texts))
 
 
 @asset(
@@ -148,7 +127,7 @@ def staged_release(
             settings.result_settings(),
             [base_id] if base_id else [],
         )
-        free_texts = _free_texts(validated_responses.valid)
+        free_texts = free_texts(validated_responses.valid)
         reused = store.reusable(year, fingerprint)
         if reused is not None:
             context.add_output_metadata({"reused_release_id": reused.release_id, "fingerprint": fingerprint})
