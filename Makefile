@@ -30,7 +30,7 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 	set -m; $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 bench: install $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/python -m benchmark_pipeline_tests.bench
+	$(BIN)/python -m bench
 
 sample: install
 	$(BIN)/benchmark-pipeline generate-sample

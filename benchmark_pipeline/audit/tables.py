@@ -283,11 +283,24 @@ def scan_grid_text(ctx: AuditContext, grid: Grid, *, header_label: str = "column
         values = grid.column(i)
         rows_of: dict[str, list[int]] = {}
         for r, v in enumerate(values):
-            if isinstance(v, bool) or isinstance(v, float) or is_empty(v):
-                continue  # floats cannot hold a CPR number or text; integers can (a CPR without its dash)
-            if not isinstance(v, (str, int)):
-                v = str(v)
-            rows_of.setdefault(str(v), []).append(r)
+            t = type(v)
+            if t is str:  # the common cases first, with the same outcome as the general rule below
+                if not v.strip():
+                    continue
+                key = v
+            elif t is int:
+                key = str(v)
+            elif v is None or t is float or t is bool:
+                continue
+            else:
+                if isinstance(v, bool) or isinstance(v, float) or is_empty(v):
+                    continue  # floats cannot hold a CPR number or text; integers can (a CPR without its dash)
+                key = str(v)
+            rows = rows_of.get(key)
+            if rows is None:
+                rows_of[key] = [r]
+            else:
+                rows.append(r)
         for text, rows in rows_of.items():
             stream.add(text, _rows_location(grid, rows, safe_cols[i]), HARD)
     ctx.scan(grid.file, stream, small_n=grid.display)

@@ -352,6 +352,33 @@ def to_svg(chart: BarChart | TrendChart, fig: Figure | None = None) -> Markup:
     return Markup(f'{head}<title id="{title_id}">{alt}</title>{svg[head_end:]}')
 
 
+class LazySVG:
+    """A chart's inline SVG, drawn the first time a template shows it (never, when only the spec is used,
+    e.g. for the Dagster UI's PNG charts). Only for charts drawn on their own figure: a pooled figure is
+    redrawn for the next chart, so pooled charts are drawn at once with `to_svg`."""
+
+    __slots__ = ("chart", "_markup")
+
+    def __init__(self, chart: BarChart | TrendChart) -> None:
+        self.chart = chart
+        self._markup: Markup | None = None
+
+    @property
+    def markup(self) -> Markup:
+        if self._markup is None:
+            self._markup = to_svg(self.chart)
+        return self._markup
+
+    def __html__(self) -> str:
+        return str(self.markup)
+
+    def __str__(self) -> str:
+        return str(self.markup)
+
+    def __bool__(self) -> bool:
+        return True
+
+
 def chart_png(chart: BarChart | TrendChart, dpi: int = 110) -> bytes:
     """The chart as PNG bytes (e.g. for Dagster metadata or e-mail)."""
     fig = figure(chart)

@@ -192,7 +192,7 @@ def question_figure(ctx: Context, question: str, figure_label: str = "") -> dict
         "id": f"sektion-{question.replace('_', '-')}",
         "heading": ctx.labels.question_text(question),
         "figure_label": figure_label,
-        "svg": ch.to_svg(spec),
+        "svg": ch.LazySVG(spec),
         "spec": spec,
         "table": table(caption, "Svarmulighed", cols, [{"title": None, "rows": trows}]),
         "footnotes": footnotes_for(ctx, question),
@@ -241,7 +241,7 @@ def barrier_figure(ctx: Context, level: str = "national", code: str = NATIONAL_C
         "id": "sektion-barrierer",
         "heading": "Barrierer for at bruge data mere",
         "figure_label": figure_label,
-        "svg": ch.to_svg(spec) if bars else None,
+        "svg": ch.LazySVG(spec) if bars else None,
         "spec": spec,
         "table": table(caption, "Barriere", cols, [{"title": None, "rows": trows}]),
         "footnotes": footnotes_for(ctx, "barriers"),
@@ -302,7 +302,7 @@ def trend_section(ctx: Context) -> dict:
             brows.append({"head": ctx.option_label("barriers", b), "cells": cells})
     return {
         "single_year": len(years) == 1,
-        "svg": ch.to_svg(spec) if series else None,
+        "svg": ch.LazySVG(spec) if series else None,
         "spec": spec,
         "table": table(f"Udviklingen i hele landet, {years[0].survey_year}-{years[-1].survey_year}", "År", cols,
                        [{"title": None, "rows": trows}]),
@@ -360,7 +360,7 @@ def geography_section(ctx: Context, level: str) -> dict:
     return {
         "id": f"sektion-{level}",
         "heading": heading,
-        "svg": ch.to_svg(spec),
+        "svg": ch.LazySVG(spec),
         "spec": spec,
         "table": table(f"{heading} sammenlignet med hele landet {ctx.survey_year}",
                        "Region" if level == "region" else "Kommunegruppe", cols, [{"title": None, "rows": trows}],

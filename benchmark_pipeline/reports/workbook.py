@@ -1,7 +1,9 @@
 """The published tables as one Excel workbook: named sheets, Danish headers, number formats, frozen headers.
 
-Written with the small SpreadsheetML writer in `xlsx.py` (openpyxl was too slow for ~22,000 rows; the
-tests read the workbook back with openpyxl).
+Written with XlsxWriter (in memory, shared strings: faster here than its `constant_memory` mode; openpyxl
+was too slow for ~22,000 rows). Text is always written with `write_string`, so no value can turn into a
+formula or a link. The tests read the workbook back with openpyxl. The output is deterministic: a fixed
+document date, and XlsxWriter's fixed zip timestamps.
 
 Values are written as published (unrounded; Excel's number format does the display rounding). A
 suppressed row's values are empty in the tables and stay empty cells here; nothing is derived.
@@ -9,15 +11,19 @@ suppressed row's values are empty in the tables and stay empty cells here; nothi
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
 
 from benchmark_pipeline.reference import Kommuner
 
 from .formatting import is_missing
 from .model import Labels, geography_names, normalise_tables
-from .xlsx import Sheet, render_column, write_xlsx
 
 PCT = "0.0%"
 PP = "0.0"
@@ -148,57 +154,166 @@ def _enrich(name: str, df: pd.DataFrame, labels: Labels, names: dict) -> pd.Data
     return df
 
 
-def _column(series: pd.Series, fmt: str | None) -> list[str | None]:
-    """One column rendered for the sheet; numbers stay unrounded, missing values stay empty cells."""
+# Cell formats (XlsxWriter format properties), by the names SHEETS uses.
+FORMATS = {
+    "header": {"bold": True, "font_color": "#FFFFFF", "bg_color": "#1F5A96", "pattern": 1, "valign": "top",
+               "text_wrap": True},
+    PCT: {"num_format": "0.0%"},
+    PP: {"num_format": "0.0"},  # also SCORE
+    INT: {"num_format": "0"},
+    P: {"num_format": "0.0000"},
+    "title": {"bold": True, "font_size": 14},
+    "bold": {"bold": True},
+    "wrap": {"text_wrap": True, "valign": "top"},
+}
+# Fixed document dates keep the file byte-for-byte reproducible (XlsxWriter fixes the zip timestamps).
+DOCUMENT_DATE = dt.datetime(2000, 1, 1)
+
+
+class _ExactNumbers(Worksheet):
+    """XlsxWriter writes numbers with 16 significant digits; published values are written unrounded, so
+    every float is written with Python's shortest round-trip repr (17 digits where needed)."""
+
+    def _xml_number_element(self, number, attributes=[]) -> None:  # noqa: B006 - XlsxWriter's signature
+        # attributes are XlsxWriter's own: the cell reference and the style index (nothing to escape)
+        attr = "".join([f' {key}="{value}"' for key, value in attributes])
+        self.fh.write(f"<c{attr}><v>{number!r}</v></c>")
+
+
+def _column(series: pd.Series, fmt: str | None) -> tuple[str, list]:
+    """One column's kind ("number", "bool" or "text") and values; numbers stay unrounded, missing values
+    (None, NaN, infinities) are None and stay empty cells."""
     if fmt is not None:
-        values = pd.to_numeric(series, errors="coerce").astype("float64").tolist()
-        return render_column(values, "int" if fmt == INT else "float", fmt)
+        numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        finite = np.isfinite(numbers)
+        out = np.array(numbers.tolist(), dtype=object)  # Python floats
+        if fmt == INT:
+            whole = finite & (numbers == np.floor(np.where(finite, numbers, 0)))
+            if whole.any():
+                ints = np.empty(int(whole.sum()), dtype=object)
+                ints[:] = [int(v) for v in numbers[whole].tolist()]  # Python ints, any size
+                out[whole] = ints
+        out[~finite] = None
+        return "number", out.tolist()
     obj = series.astype(object)
     values = obj.where(series.notna(), None).tolist()
     if values and all(v is None or isinstance(v, bool) or type(v).__name__ == "bool_" for v in values):
-        return render_column(values, "bool")
-    return render_column([None if v is None else v if isinstance(v, (int, float)) else str(v) for v in values], "str")
+        return "bool", [None if v is None else bool(v) for v in values]
+    out = []
+    for v in values:
+        if v is None or isinstance(v, bool):
+            out.append(v)
+        elif isinstance(v, (int, float)):
+            out.append(None if isinstance(v, float) and not math.isfinite(v) else v)
+        else:
+            out.append(str(v))
+    return "text", out
+
+
+def _write_row(ws, r: int, values: list, fmts: list) -> None:
+    for c, (value, fmt) in enumerate(zip(values, fmts)):
+        if value is None:
+            if fmt is not None:
+                ws.write_blank(r, c, None, fmt)
+            continue
+        if isinstance(value, bool):
+            ws.write_boolean(r, c, value, fmt)
+        elif isinstance(value, (int, float)):
+            ws.write_number(r, c, value, fmt)
+        else:
+            ws.write_string(r, c, value, fmt)  # never a formula or a link, whatever the text looks like
 
 
 def write_workbook(path: Path, survey_year: int, tables: dict[str, pd.DataFrame], release_ids: dict[str, str],
                    labels: Labels, kommuner: Kommuner) -> Path:
     """Write the workbook; `release_ids` maps table name to its release id (kept as first column)."""
     names = geography_names(kommuner)
-    about = Sheet("Om tallene", widths=[22, 30, 100])
-    about.append([f"Kommunernes brug af borgerrelaterede data {survey_year}: offentliggjorte tabeller"], "title")
-    for line in (
-        "Tallene er ikke afrundede; Excel viser dem afrundet efter cellens talformat.",
-        "Andele er brøker mellem 0 og 1 og vises som procent. Ændringer er i procentpoint.",
-        "Tal, der hviler på færre end 5 besvarelser, offentliggøres ikke (diskretionering); de står tomme. "
-        "Antal valgte vises ikke for enkelte kommuner.",
-    ):
-        about.append([line])
-    for ch in labels.changes:
-        about.append([f"Note: {ch['text']}"])
-    about.append([])
-    about.append(["Ark", "Kolonne", "Forklaring"], "bold")
-    sheets = [about]
-    for sheet, table, cols in SHEETS:
-        for _col, head, _fmt, expl in cols:
-            about.append([sheet, head, expl], [None, None, "wrap"])
-        df = _enrich(table, tables.get(table, pd.DataFrame()), labels, names)
-        if "release_id" not in df.columns and release_ids.get(table) and not df.empty:
-            df.insert(0, "release_id", release_ids[table])
-        present = [c for c in cols if c[0] in df.columns] if not df.empty else cols
-        widths = []
-        for col, head, _fmt, _e in present:
-            width = max(len(head) + 3, 10)
-            if col in ("geography_name", "option_label"):
-                width = 34
-            elif col in ("indicator_id", "release_id"):
-                width = 28
-            widths.append(width)
-        ws = Sheet(sheet, widths=widths, freeze_header=True, autofilter=True)
-        ws.append([head for _c, head, _f, _e in present], "header")
-        if not df.empty:
-            ws.extend_columns([_column(df[col], fmt) for col, _h, fmt, _e in present])
-        sheets.append(ws)
-    return write_xlsx(path, sheets)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": False, "in_memory": True, "strings_to_formulas": False,
+                                        "strings_to_urls": False, "strings_to_numbers": False,
+                                        "nan_inf_to_errors": False})
+    try:
+        wb.set_properties({"created": DOCUMENT_DATE})
+        fmt = {name: wb.add_format(props) for name, props in FORMATS.items()}
+
+        about_rows: list[tuple[list, list]] = []
+
+        def about(values: list, style: str | list | None = None) -> None:
+            styles = style if isinstance(style, list) else [style] * len(values)
+            about_rows.append((values, [fmt[st] if st else None for st in styles]))
+
+        about([f"Kommunernes brug af borgerrelaterede data {survey_year}: offentliggjorte tabeller"], "title")
+        for line in (
+            "Tallene er ikke afrundede; Excel viser dem afrundet efter cellens talformat.",
+            "Andele er brøker mellem 0 og 1 og vises som procent. Ændringer er i procentpoint.",
+            "Tal, der hviler på færre end 5 besvarelser, offentliggøres ikke (diskretionering); de står tomme. "
+            "Antal valgte vises ikke for enkelte kommuner.",
+        ):
+            about([line])
+        for ch in labels.changes:
+            about([f"Note: {ch['text']}"])
+        about([])
+        about(["Ark", "Kolonne", "Forklaring"], "bold")
+        for sheet, _table, cols in SHEETS:
+            for _col, head, _fmt, expl in cols:
+                about([sheet, head, expl], [None, None, "wrap"])
+
+        ws = wb.add_worksheet("Om tallene", worksheet_class=_ExactNumbers)
+        for c, width in enumerate((22, 30, 100)):
+            ws.set_column(c, c, width)
+        for r, (values, fmts) in enumerate(about_rows):
+            _write_row(ws, r, values, fmts)
+
+        for sheet, table, cols in SHEETS:
+            df = _enrich(table, tables.get(table, pd.DataFrame()), labels, names)
+            if "release_id" not in df.columns and release_ids.get(table) and not df.empty:
+                df.insert(0, "release_id", release_ids[table])
+            present = [c for c in cols if c[0] in df.columns] if not df.empty else cols
+            ws = wb.add_worksheet(sheet, worksheet_class=_ExactNumbers)
+            for c, (col, head, _fmt, _e) in enumerate(present):
+                width = max(len(head) + 3, 10)
+                if col in ("geography_name", "option_label"):
+                    width = 34
+                elif col in ("indicator_id", "release_id"):
+                    width = 28
+                ws.set_column(c, c, width)
+            ws.freeze_panes(1, 0)
+            _write_row(ws, 0, [head for _c, head, _f, _e in present], [fmt["header"]] * len(present))
+            n_rows = 1
+            if not df.empty:
+                columns = [_column(df[col], f) for col, _h, f, _e in present]
+                cell_fmts = [fmt[f] if f is not None else None for _c, _h, f, _e in present]
+                writers = []
+                for c, ((kind, _values), cf) in enumerate(zip(columns, cell_fmts)):
+                    if kind == "number":
+                        writers.append(ws.write_number)
+                    elif kind == "bool":
+                        writers.append(ws.write_boolean)
+                    else:
+                        writers.append(None)  # mixed text column: per value
+                value_lists = [values for _kind, values in columns]
+                for r, row in enumerate(zip(*value_lists), start=1):
+                    for c, value in enumerate(row):
+                        if value is None:
+                            continue
+                        write = writers[c]
+                        if write is not None:
+                            write(r, c, value, cell_fmts[c])
+                        elif isinstance(value, str):
+                            ws.write_string(r, c, value, cell_fmts[c])
+                        elif isinstance(value, bool):
+                            ws.write_boolean(r, c, value, cell_fmts[c])
+                        else:
+                            ws.write_number(r, c, value, cell_fmts[c])
+                n_rows += len(df)
+            if present:
+                ws.autofilter(0, 0, n_rows - 1, len(present) - 1)
+    finally:
+        wb.close()
+    tmp.replace(path)
+    return path
 
 
 def workbook_tables(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:

@@ -143,40 +143,73 @@ def fit_prior(count, n, fallback_mean: float | None = None, fallback_strength: f
     return BetaPrior(float(np.clip(mean, MU_EPS, 1 - MU_EPS)), float(fallback_strength), "group_share")
 
 
-def _aggregate_share(ind: pd.DataFrame, level: str) -> dict[str, float]:
-    rows = ind[(ind["geography_level"] == level) & ~ind["suppressed"]]
-    return dict(zip(rows["geography_code"], rows["share"].astype(float)))
+def _aggregate_shares(ind: pd.DataFrame, suppressed: np.ndarray, codes: np.ndarray, level: str
+                      ) -> dict[tuple[str, str], float]:
+    """(indicator_id, geography code) -> published share at one level (the last row wins, as in a dict)."""
+    rows = (ind["geography_level"] == level).to_numpy(dtype=bool) & ~suppressed
+    return dict(zip(zip(ind["indicator_id"].to_numpy(dtype=object)[rows].tolist(), codes[rows].tolist()),
+                    ind["share"].to_numpy()[rows].astype(float).tolist()))
 
 
 def compute_kommune_benchmarks(indicator_values: pd.DataFrame, kommuner: Kommuner) -> pd.DataFrame:
-    """`kommune_benchmarks`: all 98 kommuner × every share indicator of the year."""
+    """`kommune_benchmarks`: all 98 kommuner × every share indicator of the year.
+
+    The frame is indexed once (kommune rows reindexed to indicator × kommune, the published aggregate
+    shares in one dict per level) and built once; only the priors are fitted per indicator and group."""
     if len(indicator_values) == 0:
         return empty_frame(KOMMUNE_BENCHMARKS_COLUMNS)
     geo = Geography.from_kommuner(kommuner)
     region_of, group_of = geo.region_of, geo.group_of
     codes = list(geo.kommune_codes)
+    n_codes = len(codes)
     years = indicator_values["survey_year"].unique()
     if len(years) != 1:
         raise ValueError(f"indicator_values must hold one survey year, found {sorted(years)}")
     year = int(years[0])
-    ind = indicator_values.copy()
-    ind["suppressed"] = as_bool(ind["suppressed"])
-    ind["geography_code"] = ind["geography_code"].astype("str")
-    parts = []
-    for indicator_id, block in ind.groupby("indicator_id", sort=False):
-        kom = block[block["geography_level"] == "kommune"].set_index("geography_code").reindex(codes)
-        if kom["suppressed"].isna().any():
-            missing = [c for c, s in zip(codes, kom["suppressed"]) if pd.isna(s)]
-            raise ValueError(f"{indicator_id}: no kommune-level row for {missing[:5]}")
-        suppressed = kom["suppressed"].to_numpy(dtype=bool)
-        n = kom["n"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-        share = kom["share"].to_numpy(dtype=float)
+    ind = indicator_values
+    suppressed_all = as_bool(ind["suppressed"])
+    geo_codes = ind["geography_code"].astype("str").to_numpy(dtype=object)
+    indicator_ids = list(dict.fromkeys(ind["indicator_id"].tolist()))  # groupby(sort=False) order
+
+    kommune_rows = (ind["geography_level"] == "kommune").to_numpy(dtype=bool)
+    kom = ind.loc[kommune_rows, ["n", "share", "suppression_reason"]].copy()  # dtypes kept as published
+    kom["suppressed"] = suppressed_all[kommune_rows]
+    kom.index = pd.MultiIndex.from_arrays([ind["indicator_id"].to_numpy(dtype=object)[kommune_rows],
+                                           geo_codes[kommune_rows]])
+    kom = kom.reindex(pd.MultiIndex.from_product([indicator_ids, codes]))
+    missing_mask = kom["suppressed"].isna().to_numpy()
+    if missing_mask.any():
+        first = int(np.flatnonzero(missing_mask)[0]) // n_codes
+        block = missing_mask[first * n_codes:(first + 1) * n_codes]
+        missing = [c for c, m in zip(codes, block) if m]
+        raise ValueError(f"{indicator_ids[first]}: no kommune-level row for {missing[:5]}")
+    suppressed_k = kom["suppressed"].to_numpy(dtype=bool)
+    n_k = kom["n"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+    share_k = kom["share"].to_numpy(dtype=float)
+    reasons = kom["suppression_reason"].to_numpy()
+
+    nationals = _aggregate_shares(ind, suppressed_all, geo_codes, "national")
+    regions = _aggregate_shares(ind, suppressed_all, geo_codes, "region")
+    groups = _aggregate_shares(ind, suppressed_all, geo_codes, "kommunegruppe")
+    group_arr = np.array([group_of[c] for c in codes])
+    region_list = [region_of[c] for c in codes]
+    group_list = [group_of[c] for c in codes]
+
+    n_ind = len(indicator_ids)
+    shrunk_all = np.full(n_ind * n_codes, np.nan)
+    percentile_all = np.full(n_ind * n_codes, np.nan)
+    national_all = np.empty(n_ind * n_codes)
+    region_all = np.empty(n_ind * n_codes)
+    group_all = np.empty(n_ind * n_codes)
+    for k, indicator_id in enumerate(indicator_ids):
+        sl = slice(k * n_codes, (k + 1) * n_codes)
+        suppressed = suppressed_k[sl]
+        n = n_k[sl]
+        share = share_k[sl]
         count = np.round(share * n)  # counts are not published at kommune level
-        national = _aggregate_share(block, "national").get(NATIONAL_CODE, np.nan)
-        regions = _aggregate_share(block, "region")
-        groups = _aggregate_share(block, "kommunegruppe")
-        region_share = np.array([regions.get(region_of[c], np.nan) for c in codes])
-        group_share = np.array([groups.get(group_of[c], np.nan) for c in codes])
+        national_all[sl] = nationals.get((indicator_id, NATIONAL_CODE), np.nan)
+        region_all[sl] = [regions.get((indicator_id, r), np.nan) for r in region_list]
+        group_all[sl] = [groups.get((indicator_id, g), np.nan) for g in group_list]
 
         published = ~suppressed
         # national prior strength: the fallback for groups with too few published kommuner
@@ -188,37 +221,37 @@ def compute_kommune_benchmarks(indicator_values: pd.DataFrame, kommuner: Kommune
                 national_strength.append(prior.strength if prior is not None else None)
             return national_strength[0]
 
-        shrunk = np.full(len(codes), np.nan)
-        group_arr = np.array([group_of[c] for c in codes])
+        shrunk = np.full(n_codes, np.nan)
         for g in geo.group_codes:
             members = published & (group_arr == g)
             if not members.any():
                 continue
             few = int(members.sum()) < MIN_KOMMUNER_FOR_FIT
-            prior = fit_prior(count[members], n[members], fallback_mean=groups.get(g),
+            prior = fit_prior(count[members], n[members], fallback_mean=groups.get((indicator_id, g)),
                               fallback_strength=fallback_strength() if few else None)
             shrunk[members] = prior.shrink(count[members], n[members])
-        percentile = pd.Series(np.where(published, shrunk, np.nan)).rank(pct=True).to_numpy() * 100
+        shrunk_all[sl] = shrunk
+        percentile_all[sl] = pd.Series(np.where(published, shrunk, np.nan)).rank(pct=True).to_numpy() * 100
 
-        nan_if_supp = lambda a: np.where(published, a, np.nan)  # noqa: E731
-        frame = pd.DataFrame(
-            {
-                "survey_year": np.full(len(codes), year, dtype=np.int64),
-                "kommune_kode": pd.array(codes, dtype="str"),
-                "indicator_id": pd.array([indicator_id] * len(codes), dtype="str"),
-                "n": pd.array(np.where(published, n, np.nan), dtype="Float64").astype("Int64"),
-                "share": nan_if_supp(share),
-                "share_shrunk": nan_if_supp(shrunk),
-                "national_share": nan_if_supp(np.full(len(codes), national)),
-                "region_share": nan_if_supp(region_share),
-                "group_share": nan_if_supp(group_share),
-                "diff_national_pp": nan_if_supp((share - national) * 100),
-                "diff_region_pp": nan_if_supp((share - region_share) * 100),
-                "diff_group_pp": nan_if_supp((share - group_share) * 100),
-                "percentile": nan_if_supp(percentile),
-                "suppressed": suppressed,
-                "suppression_reason": pd.array(kom["suppression_reason"].to_numpy(), dtype="str"),
-            }
-        )
-        parts.append(frame)
-    return pd.concat(parts, ignore_index=True)[KOMMUNE_BENCHMARKS_COLUMNS]
+    published = ~suppressed_k
+    nan_if_supp = lambda a: np.where(published, a, np.nan)  # noqa: E731
+    frame = pd.DataFrame(
+        {
+            "survey_year": np.full(n_ind * n_codes, year, dtype=np.int64),
+            "kommune_kode": pd.array(codes * n_ind, dtype="str"),
+            "indicator_id": pd.array(np.repeat(np.array(indicator_ids, dtype=object), n_codes), dtype="str"),
+            "n": pd.array(np.where(published, n_k, np.nan), dtype="Float64").astype("Int64"),
+            "share": nan_if_supp(share_k),
+            "share_shrunk": nan_if_supp(shrunk_all),
+            "national_share": nan_if_supp(national_all),
+            "region_share": nan_if_supp(region_all),
+            "group_share": nan_if_supp(group_all),
+            "diff_national_pp": nan_if_supp((share_k - national_all) * 100),
+            "diff_region_pp": nan_if_supp((share_k - region_all) * 100),
+            "diff_group_pp": nan_if_supp((share_k - group_all) * 100),
+            "percentile": nan_if_supp(percentile_all),
+            "suppressed": suppressed_k,
+            "suppression_reason": pd.array(reasons, dtype="str"),
+        }
+    )
+    return frame[KOMMUNE_BENCHMARKS_COLUMNS]
