@@ -17,21 +17,11 @@ class PipelineError(Exception):
 
 
 def exit_code_of(exc: BaseException) -> int:
-    """The exit code for any exception: domain errors carry one; OS errors are the environment's."""
+    """The exit code for any exception: domain errors carry one; anything else is the environment's."""
     code = getattr(exc, "exit_code", None)
-    if isinstance(code, int):
-        return code
-    if isinstance(exc, OSError):
-        return EXIT_ENVIRONMENT
-    try:
-        from sqlalchemy.exc import OperationalError, InterfaceError
+    return code if isinstance(code, int) else EXIT_ENVIRONMENT
 
-        if isinstance(exc, (OperationalError, InterfaceError)):
-            return EXIT_ENVIRONMENT
-    except ImportError:  # pragma: no cover
-        pass
-    from benchmark_pipeline.instrument import InstrumentError
 
-    if isinstance(exc, InstrumentError):
-        return EXIT_INPUT
-    return EXIT_ENVIRONMENT
+def is_expected(exc: BaseException) -> bool:
+    """Domain errors (every package's carry an exit code) say what happened and what to do."""
+    return isinstance(getattr(exc, "exit_code", None), int)

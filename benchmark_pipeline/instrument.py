@@ -30,7 +30,9 @@ MAX_RANK = 3
 
 
 class InstrumentError(ValueError):
-    """A registry or mapping file is missing or malformed."""
+    """A registry or mapping file is missing or malformed: the year's input cannot be used."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)

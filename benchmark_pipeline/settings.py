@@ -19,7 +19,9 @@ DEFAULT_MAX_QUARANTINE_SHARE = 0.20
 
 
 class SettingsError(ValueError):
-    """A setting has a value the pipeline must not run with."""
+    """A setting has a value the pipeline must not run with (a misuse)."""
+
+    exit_code = 2
 
 
 def normalise_warehouse_url(url: str) -> str:

@@ -1,4 +1,4 @@
-"""Turn expected domain errors into Dagster failures that carry the CLI exit code and no traceback noise."""
+"""Turn domain errors into Dagster failures that carry the CLI exit code and a plain message."""
 
 from __future__ import annotations
 
@@ -6,27 +6,33 @@ from contextlib import contextmanager
 
 from dagster import Failure, MetadataValue
 
-from benchmark_pipeline.errors import EXIT_ENVIRONMENT, exit_code_of
+from benchmark_pipeline.errors import EXIT_ENVIRONMENT, exit_code_of, is_expected
 
-def _expected() -> tuple[type[BaseException], ...]:
-    from benchmark_pipeline.errors import PipelineError
-    from benchmark_pipeline.ingest import IngestError
-    from benchmark_pipeline.instrument import InstrumentError
-    from benchmark_pipeline.settings import SettingsError
 
-    return (PipelineError, IngestError, InstrumentError, SettingsError)
+def _transient() -> tuple[type[BaseException], ...]:
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
+    return (OSError, OperationalError, InterfaceError)
 
 
 @contextmanager
 def user_facing_failures():
-    """Re-raise expected errors as `Failure` with the message and exit code as metadata."""
+    """Re-raise errors as `Failure` with the message and exit code as metadata.
+
+    Retries (the assets' retry policies) happen only where trying again can help: environment failures
+    and transient OS or database errors, which pass through unchanged. Bad content and programming
+    errors fail at once.
+    """
     try:
         yield
-    except _expected() as exc:
+    except _transient():
+        raise
+    except Exception as exc:
+        expected = is_expected(exc)
         code = exit_code_of(exc)
+        description = str(exc) if expected else f"unexpected error ({type(exc).__name__}: {exc}); report it with the run id"
         raise Failure(
-            description=str(exc),
+            description=description,
             metadata={"exit_code": MetadataValue.int(code)},
-            # Only the environment (database, disk) can get better by trying again; bad content cannot.
-            allow_retries=code == EXIT_ENVIRONMENT,
-        ) from None
+            allow_retries=expected and code == EXIT_ENVIRONMENT,
+        ) from (None if expected else exc)

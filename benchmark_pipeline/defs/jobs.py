@@ -1,7 +1,8 @@
 """The yearly job: every asset and check of one survey year, in one process on purpose.
 
-The steps are few and fast and hand each other in-memory-sized frames; the multiprocess executor adds
-about 3 s of process start per step (measured in `make bench`), so the in-process executor is the default.
+The steps are few and fast and hand each other in-memory-sized frames; the multiprocess executor made
+the 2023 yearly run about 7 times slower here (process start per step; `make bench`, docs/performance.md),
+so the in-process executor is the default.
 """
 
 from dagster import AssetSelection, define_asset_job, in_process_executor

@@ -127,11 +127,11 @@ def staged_release(
             settings.result_settings(),
             [base_id] if base_id else [],
         )
-        free_texts = free_texts(validated_responses.valid)
+        texts = free_texts(validated_responses.valid)
         reused = store.reusable(year, fingerprint)
         if reused is not None:
             context.add_output_metadata({"reused_release_id": reused.release_id, "fingerprint": fingerprint})
-            return StagedOutcome(year, fingerprint, None, reused, free_texts)
+            return StagedOutcome(year, fingerprint, None, reused, texts)
         tables = publishable_tables(year, indicators, year_over_year_growth, kommune_benchmarks, validated_responses)
         staged = store.stage(
             year,
@@ -151,7 +151,7 @@ def staged_release(
             **{f"rows/{name}": len(frame) for name, frame in tables.items()},
         }
     )
-    return StagedOutcome(year, fingerprint, staged, None, free_texts)
+    return StagedOutcome(year, fingerprint, staged, None, texts)
 
 
 @asset(
