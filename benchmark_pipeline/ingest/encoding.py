@@ -6,6 +6,7 @@ No general-purpose detector: they misread Danish Windows-1252 as Central Europea
 from __future__ import annotations
 
 import codecs
+import re
 from pathlib import Path
 
 from .errors import UnreadableExportError
@@ -27,6 +28,7 @@ def decode_bytes(raw: bytes, path: Path | None = None) -> tuple[str, str]:
     try:
         text, encoding = raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
+        _reject_mixed_encodings(raw, path)
         try:
             text, encoding = raw.decode("cp1252"), "cp1252"
         except UnicodeDecodeError as exc:
@@ -38,6 +40,33 @@ def decode_bytes(raw: bytes, path: Path | None = None) -> tuple[str, str]:
             "the file contains NUL bytes: not a text export (UTF-16 without a byte-order mark?)", file=path
         )
     return text, encoding
+
+
+# UTF-8 encodings of the letters Danish exports use beyond ASCII (æ ø å Æ Ø Å é ü ö ä): in a file that is
+# not valid UTF-8 they mean part of it was saved as UTF-8 and part in a legacy encoding.
+_UTF8_LETTERS = re.compile(rb"\xc3[\x80-\xbf]")
+
+
+def _reject_mixed_encodings(raw: bytes, path: Path | None) -> None:
+    """A file that is partly UTF-8 and partly Windows-1252 has no single right reading: stop, naming lines."""
+    if not _UTF8_LETTERS.search(raw):
+        return
+    utf8_line = legacy_line = None
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8_line = utf8_line or number
+        except UnicodeDecodeError:
+            legacy_line = legacy_line or number
+        if utf8_line and legacy_line:
+            raise UnreadableExportError(
+                f"the file mixes encodings: line {utf8_line} is UTF-8, line {legacy_line} is not (Windows-1252?); "
+                "save the whole export in one encoding (UTF-8) and try again",
+                file=path,
+                row=legacy_line,
+            )
 
 
 def _count_outside_quotes(line: str, sep: str) -> int:

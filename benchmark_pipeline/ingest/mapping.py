@@ -209,9 +209,15 @@ def map_to_canonical(raw: RawExport, instrument: YearInstrument, kommuner: Kommu
         for q in andet_questions(instrument):
             andet_given[q.id] = cols.get(andet_column(q.id), andet_column(q.id), required=False)
     if cols.missing:
+        hint = ""
+        if len(cols.missing) > max(3, len(cols.used) + len(cols.missing)) // 2:
+            hint = (
+                f" (most of the mapping's variables are missing: is this another survey year's export, "
+                f"placed under {instrument.survey_year}?)"
+            )
         raise MissingVariablesError(
             f"required variable(s) missing for the {instrument.survey_year} mapping ({layout}): "
-            + ", ".join(cols.missing),
+            + ", ".join(cols.missing) + hint,
             file=raw.path,
             column=cols.missing[0] if len(cols.missing) == 1 else None,
         )

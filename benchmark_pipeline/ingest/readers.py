@@ -35,6 +35,8 @@ LAYOUT_FAMILY = {
     "msforms_xlsx": "msforms",
     "canonical_csv": "canonical",
 }
+DEFAULT_BLOCK_SIZE = 1 << 20  # pyarrow's default CSV block; a cell larger than a block is re-read as one block
+MAX_BLOCK_SIZE = (1 << 31) - 1
 FORMS_MARKERS = {"starttidspunkt", "fuldførelsestidspunkt", "start time", "completion time"}
 
 
@@ -164,10 +166,12 @@ def parse_text_table(data: bytes, header_line: str, sep: str, path: Path) -> pd.
         bad_rows.append(row.number)
         return "error"
 
-    try:
-        table = pacsv.read_csv(
+    def read(block_size: int):
+        return pacsv.read_csv(
             io.BytesIO(data),
-            read_options=pacsv.ReadOptions(column_names=internal, skip_rows=1, use_threads=True),
+            read_options=pacsv.ReadOptions(
+                column_names=internal, skip_rows=1, use_threads=True, block_size=block_size
+            ),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep, newlines_in_values=True, invalid_row_handler=on_invalid
             ),
@@ -178,11 +182,27 @@ def parse_text_table(data: bytes, header_line: str, sep: str, path: Path) -> pd.
                 quoted_strings_can_be_null=True,
             ),
         )
+
+    try:
+        try:
+            table = read(DEFAULT_BLOCK_SIZE)
+        except pa.ArrowInvalid as exc:
+            if "straddl" not in str(exc) or bad_rows:
+                raise
+            # a cell larger than a block (a very long free text): read the file as one block
+            table = read(min(max(len(data) + 1, DEFAULT_BLOCK_SIZE), MAX_BLOCK_SIZE))
     except (pa.ArrowException, ValueError, OverflowError) as exc:
         expected = len(names)
-        where = f" (near line {bad_rows[0]})" if bad_rows and bad_rows[0] else ""
+        row = _first_ragged_row(data, sep, expected)
+        if row is not None:
+            raise UnreadableExportError(
+                f"the row has {row[1]} fields, the header has {expected} columns; separator {sep!r} "
+                "(a truncated file, a stray separator or mixed separators?)",
+                file=path,
+                row=row[0],
+            ) from None
         if bad_rows or "columns" in str(exc):
-            msg = f"a row does not have the header's {expected} columns{where}"
+            msg = f"a row does not have the header's {expected} columns"
         else:
             msg = "the file cannot be parsed as a delimited table"
         raise UnreadableExportError(f"{msg}; separator {sep!r}", file=path) from None
@@ -195,8 +215,39 @@ def parse_text_table(data: bytes, header_line: str, sep: str, path: Path) -> pd.
     return frame
 
 
+def _first_ragged_row(data: bytes, sep: str, expected: int) -> tuple[int, int] | None:
+    """(row number as a person sees it, field count) of the first row whose width differs from the header.
+
+    Only called when parsing failed, so the slow, exact pass over the file costs nothing on good files.
+    """
+    text = data.decode("utf-8", errors="replace")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    number = 0  # records, as `source_row` counts them: the header is row 1
+    try:
+        for number, record in enumerate(reader, start=1):
+            if number > 1 and record and len(record) != expected:
+                return number, len(record)
+    except csv.Error:
+        return number + 1, 0
+    return None
+
+
+# Signatures of binary formats people save under a text name.
+_BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "an Excel workbook or another zip archive, not a text export: if it is the .xlsx export, "
+                     "give it the .xlsx extension"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old binary Excel (.xls) or Word file, not a text export: "
+                                             "save the export as .xlsx or CSV"),
+    (b"%PDF", "a PDF document, not a text export"),
+    (b"\x89PNG", "a PNG image, not a text export"),
+)
+
+
 def _read_text_file(path: Path) -> tuple[pd.DataFrame, str, str]:
     raw = _read_bytes(path)
+    for signature, what in _BINARY_SIGNATURES:
+        if raw.startswith(signature):
+            raise UnreadableExportError(f"the file is {what}", file=path)
     text, encoding = decode_bytes(raw, path)
     end = text.find("\n")
     header_line = (text if end < 0 else text[:end]).rstrip("\r")

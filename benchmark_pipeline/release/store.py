@@ -10,16 +10,21 @@ Layout under `<output-dir>/releases/`:
 
 The `releases` row in the warehouse is the commit point. Publishing: files staged -> manifest written ->
 folder renamed into `<year>/` -> warehouse rows + `releases` row in one transaction -> latest pointer.
-A folder without its row is not a release; the next publish of that year (or `cleanup_incomplete`) moves
-it aside.
+A folder without its row is not a release; the next publish or reuse check of that year (or
+`cleanup_incomplete`) moves it aside and repairs the latest pointer.
+
+Fault injection (tests only): `BENCHMARK_RELEASE_FAULT=<point>[:kill|:enospc]` makes the process SIGKILL
+itself (default) or raise ENOSPC when a publish reaches `<point>` (see `FAULT_POINTS`). Inert when unset.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
 import shutil
+import signal
 import stat
 import time
 import uuid
@@ -33,6 +38,7 @@ from filelock import FileLock, Timeout
 
 import benchmark_pipeline
 from benchmark_pipeline.release import files, schema
+from benchmark_pipeline.release.files import FAULT_ENV, FAULT_POINTS, fault_point  # noqa: F401 (re-exported)
 from benchmark_pipeline.release.errors import (
     AlreadyWithdrawnError,
     LockTimeoutError,
@@ -55,6 +61,8 @@ LATEST_POINTER = "latest.json"
 STAGING, LOCKS, ORPHANED = ".staging", ".locks", ".orphaned"
 MANIFEST_FORMAT = "benchmark_pipeline release manifest"
 DEFAULT_LOCK_TIMEOUT = 600.0
+STALE_STAGING_SECONDS = 6 * 3600.0  # staged folders older than this were left by a crashed run
+_ADVICE_STORAGE = "free disk space or fix the folder's permissions (or choose another --output-dir), then run again"
 
 
 def _now() -> datetime:
@@ -203,7 +211,14 @@ class ReleaseStore:
         return live[-1] if live else None
 
     def reusable(self, year: int, fingerprint: str) -> Release | None:
-        """The year's latest release when it was made from exactly these inputs (publish would reuse it)."""
+        """The year's latest release when it was made from exactly these inputs (publish would reuse it).
+
+        First, under the year lock, what a crashed publish left behind is repaired (orphan folders set aside,
+        the latest pointer moved to the committed latest release), so a reused release is fully visible.
+        """
+        if self.year_dir(year).is_dir() and self.warehouse.exists():
+            with self._year_lock(year):
+                self._cleanup_year(year)
         latest = self.latest(year)
         if latest is not None and latest.fingerprint == fingerprint:
             latest.reused = True
@@ -270,10 +285,11 @@ class ReleaseStore:
             (path / "tables").mkdir(parents=True)
             staged.reports_dir.mkdir()
             self._write_tables(path, prepared)
+            fault_point("staged")
             files.write_json(path / DATA_DICTIONARY, schema.data_dictionary(prepared))
         except OSError as error:
             shutil.rmtree(path, ignore_errors=True)
-            raise _storage_error(f"cannot write the staged release {path}", error) from error
+            raise _storage_error(f"cannot write the staged release {path}", error) from None
         return staged
 
     def _write_tables(self, path: Path, prepared: dict[str, pd.DataFrame]) -> None:
@@ -314,11 +330,13 @@ class ReleaseStore:
             final = self.year_dir(year) / release_id
             try:
                 self._write_manifest(staged.path, manifest)
+                fault_point("manifest")
                 _make_read_only(staged.path)
                 self._move_into_place(staged.path, final)
             except OSError as error:
-                raise _storage_error(f"cannot publish {release_id}", error) from error
+                raise _storage_error(f"cannot publish {release_id}", error) from None
             staged.path = final
+            fault_point("renamed")
             row = {
                 "release_id": release_id,
                 "survey_year": year,
@@ -339,9 +357,18 @@ class ReleaseStore:
                 frames = {name: files.read_parquet(name, final / "tables" / f"{name}.parquet") for name in staged.row_counts}
                 self._commit(row, frames)
             except BaseException:
-                self._set_aside(final)  # not committed: not a release
+                with contextlib.suppress(OSError):
+                    self._set_aside(final)  # not committed: not a release
                 raise
-            self._write_latest_pointer(year)
+            fault_point("committed")
+            try:
+                self._write_latest_pointer(year)
+            except OSError as error:
+                raise _storage_error(
+                    f"{release_id} is published (warehouse committed), but {self.year_dir(year) / LATEST_POINTER} "
+                    "could not be updated; the next run of the year repairs it", error
+                ) from None
+        self._remove_stale_staging(year)
         release = self._release(row)
         release.restamped_from = restamped_from
         return release
@@ -426,7 +453,7 @@ class ReleaseStore:
                         {"release_id": release.release_id, "withdrawn_at": _iso(when), "reason": reason},
                     )
                 except OSError as error:
-                    raise _storage_error("withdrawn in the warehouse, but the marker file failed", error) from error
+                    raise _storage_error("withdrawn in the warehouse, but the marker file failed", error) from None
             self._write_latest_pointer(release.survey_year)
         return self.get(release.release_id)
 
@@ -470,6 +497,16 @@ class ReleaseStore:
         return problems
 
     # -- crash recovery --------------------------------------------------------------------------
+    def _remove_stale_staging(self, year: int) -> None:
+        """Staged folders of the year that a crashed run left long ago (aggregates only; best effort)."""
+        staging = self.releases_dir / STAGING
+        cutoff = time.time() - STALE_STAGING_SECONDS
+        with contextlib.suppress(OSError):
+            for entry in staging.glob(f"{int(year)}-r*"):
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_mtime <= cutoff:
+                        shutil.rmtree(entry, ignore_errors=True)
+
     def cleanup_incomplete(self, staging_max_age_seconds: float = 3600.0) -> list[Path]:
         """Move aside release folders without their `releases` row, repair latest pointers, and remove
         staged releases older than `staging_max_age_seconds` (younger ones may still be in use)."""
@@ -535,7 +572,7 @@ class ReleaseStore:
             except (FileNotFoundError, ValueError):
                 if content["release_id"] is None and not pointer.exists():
                     return False
-        files.atomic_write_json(pointer, content)
+        files.atomic_write_json(pointer, content, fault="pointer")
         return True
 
     # -- internals -------------------------------------------------------------------------------
@@ -546,20 +583,37 @@ class ReleaseStore:
         try:
             lock_path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            raise _storage_error(f"cannot create {lock_path.parent}", error) from error
+            raise _storage_error(f"cannot create {lock_path.parent}", error) from None
         try:
             with FileLock(lock_path, timeout=self.lock_timeout):
                 self.warehouse.upgrade()
         except Timeout as error:
             raise LockTimeoutError(f"timed out waiting for {lock_path}") from error
+        except OSError as error:
+            raise _storage_error(f"cannot take the lock {lock_path}", error) from None
         self._schema_ready = True
 
     def _max_revision(self, year: int) -> int:
         return max((r["revision"] for r in self.warehouse.release_rows(survey_year=year)), default=0)
 
+    def run_lock(self, year: int, timeout: float | None = None):
+        """A lock for a whole run of one survey year (not only its publish), for the runner to hold around
+        the Dagster run: Dagster's stored intermediate outputs are per year, not per run, so two runs of the
+        same year at once would read each other's. The second run waits, then reuses the first's release."""
+        lock_path = self.releases_dir / LOCKS / f"{int(year)}.run.lock"
+        try:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise _storage_error(f"cannot create {lock_path.parent}", error) from None
+        wait = self.lock_timeout if timeout is None else timeout
+        return _Lock(FileLock(lock_path, timeout=wait), year)
+
     def _year_lock(self, year: int):
         lock_path = self.releases_dir / LOCKS / f"{int(year)}.lock"
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise _storage_error(f"cannot create {lock_path.parent}", error) from None
         return _Lock(FileLock(lock_path, timeout=self.lock_timeout), year)
 
 
@@ -572,8 +626,11 @@ class _Lock:
             self._lock.acquire()
         except Timeout as error:
             raise LockTimeoutError(
-                f"another publish or withdrawal of {self._year} is running (lock {self._lock.lock_file})"
-            ) from error
+                f"another publish or withdrawal of {self._year} is running (lock {self._lock.lock_file}); "
+                "wait for it to finish, then run again"
+            ) from None
+        except OSError as error:
+            raise _storage_error(f"cannot take the lock {self._lock.lock_file}", error) from None
         return self
 
     def __exit__(self, *exc):
@@ -597,6 +654,8 @@ def _make_read_only(folder: Path) -> None:
 
 
 def _storage_error(message: str, error: OSError) -> ReleaseError:
-    if error.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS):
-        return StorageError(f"{message}: {error.strerror}")
-    return StorageError(f"{message}: {error}")
+    """An environment failure (exit 3) naming what failed and what to do; one line, no traceback needed."""
+    reason = error.strerror or str(error)
+    if error.filename and str(error.filename) not in message:
+        reason = f"{reason} ({error.filename})"
+    return StorageError(f"{message}: {reason}; {_ADVICE_STORAGE}")

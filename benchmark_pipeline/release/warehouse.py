@@ -20,6 +20,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import exc as sa_exc
 
 from benchmark_pipeline.release import schema
+from benchmark_pipeline.release.files import fault_point
 from benchmark_pipeline.release.errors import (
     PublishConflictError,
     WarehouseUnavailableError,
@@ -29,6 +30,10 @@ from benchmark_pipeline.release.errors import (
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 INSERT_CHUNK_ROWS = 5000
 _PG_MIGRATION_LOCK_KEY = 7_351_200_401  # pg_advisory_xact_lock key: one schema upgrade at a time
+_ADVICE = (
+    "make sure the database server is running and reachable, and that the URL (--warehouse-url or "
+    "BENCHMARK_WAREHOUSE_URL) names an existing database and a user allowed to use it; then run again"
+)
 
 _SQL_TYPES = {schema.STR: sa.String, schema.INT: sa.Integer, schema.FLOAT: sa.Float, schema.BOOL: sa.Boolean}
 
@@ -105,21 +110,23 @@ def translate_errors(url: str):
     """Turn driver failures into the release errors the CLI maps to exit codes."""
     try:
         yield
+    # `from None`: the message is complete; the driver error stays in __context__ for debugging, and
+    # callers that unwrap causes (the Dagster runner) show this message rather than the raw driver text.
     except sa_exc.IntegrityError as error:
         raise PublishConflictError(
             f"the warehouse refused a conflicting write ({_first_line(error)}); another publish of the same "
             "year committed first: run again"
-        ) from error
+        ) from None
     except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.InternalError) as error:
         raise WarehouseUnavailableError(
-            f"the warehouse at {safe_url(url)} failed: {_first_line(error)}"
-        ) from error
+            f"the warehouse at {safe_url(url)} failed: {_first_line(error)}; {_ADVICE}"
+        ) from None
     except sa_exc.ProgrammingError as error:
         code = getattr(getattr(error, "orig", None), "pgcode", None)
         if code == "42501" or "permission denied" in str(error).lower():
             raise WarehouseUnavailableError(
-                f"permission denied in the warehouse at {safe_url(url)}: {_first_line(error)}"
-            ) from error
+                f"permission denied in the warehouse at {safe_url(url)}: {_first_line(error)}; {_ADVICE}"
+            ) from None
         raise
 
 
@@ -235,7 +242,10 @@ class Warehouse:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
-                raise WarehouseUnavailableError(f"cannot create {path.parent}: {error.strerror}") from error
+                raise WarehouseUnavailableError(
+                    f"cannot create {path.parent} for the SQLite warehouse: {error.strerror}; fix the folder's "
+                    "permissions or free disk space (or choose another --output-dir / --warehouse-url)"
+                ) from None
         with translate_errors(self.url), self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_MIGRATION_LOCK_KEY)))
@@ -268,6 +278,7 @@ class Warehouse:
                 if name not in frames:
                     continue
                 self._insert_rows(conn, name, records(name, frames[name]))
+                fault_point("inserting")
 
     def _insert_rows(self, conn: sa.Connection, name: str, rows: list[dict]) -> None:
         table = data_tables[name]

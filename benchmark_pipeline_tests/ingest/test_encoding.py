@@ -48,3 +48,14 @@ def test_sniff_separator(sep):
 
 def test_sniff_ignores_separators_inside_quotes():
     assert sniff_separator('"a,b,c";d;e\n') == ";"
+
+
+def test_a_file_mixing_utf8_and_windows_1252_is_rejected_naming_lines():
+    raw = "respondent_id,kommune\n1,Ærø\n".encode("utf-8") + "2,Læsø\n".encode("cp1252")
+    with pytest.raises(UnreadableExportError, match="mixes encodings: line 2 is UTF-8, line 3 is not"):
+        decode_bytes(raw)
+
+
+def test_plain_windows_1252_is_not_taken_for_mixed():
+    text, encoding = decode_bytes("a,b\n1,Ærø og Læsø\n".encode("cp1252"))
+    assert encoding == "cp1252" and "Ærø" in text

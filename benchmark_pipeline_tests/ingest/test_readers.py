@@ -220,3 +220,35 @@ def test_old_excel_format_is_rejected(instrument_2024, kommuner, tmp_path):
     (tmp_path / "x.xls").write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(IngestError, match=r"\.xls"):
         read_export(tmp_path / "x.xls", instrument_2024, kommuner)
+
+
+def test_ragged_and_binary_text_files_name_row_and_kind(instrument_2024, kommuner, tmp_path):
+    from benchmark_pipeline.ingest import UnreadableExportError
+
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("respondent_id,kommune,x\n1,101,a\n2,101\n3,101,c\n", encoding="utf-8")
+    with pytest.raises(UnreadableExportError, match=r"row 3: the row has 2 fields, the header has 3 columns"):
+        read_export(ragged, instrument_2024, kommuner)
+    zipped = tmp_path / "export.csv"
+    zipped.write_bytes(b"PK\x03\x04" + bytes(100))
+    with pytest.raises(UnreadableExportError, match="Excel workbook"):
+        read_export(zipped, instrument_2024, kommuner)
+
+
+def test_a_cell_larger_than_a_parse_block_is_read(instrument_2024, kommuner, tmp_path):
+    path = tmp_path / "export.csv"
+    big = "ord " * 600_000
+    path.write_text(f'respondent_id,kommune,kommentar\n1,101,"{big}"\n2,147,kort\n', encoding="utf-8")
+    raw = read_export(path, instrument_2024, kommuner)
+    assert raw.rows_read == 2 and len(raw.frame.loc[0, "kommentar"]) > 2_000_000
+
+
+def test_masking_a_megabyte_cell_is_linear():
+    import time
+
+    from benchmark_pipeline.ingest.pii import mask_value
+
+    started = time.monotonic()
+    assert mask_value("x" * 1_000_000 + "@").endswith("@")
+    assert mask_value("skriv til anne.b@example.dk") == "skriv til [e-mail]"
+    assert time.monotonic() - started < 5

@@ -382,3 +382,38 @@ def test_a_publish_that_failed_before_the_rename_can_be_retried(store, publisher
     assert store.releases(2024) == [] and staged.path.is_dir()
     release = store.publish(staged)
     assert release.revision == 1 and store.verify(release) == []
+
+
+def test_a_reuse_after_a_crash_after_commit_repairs_the_pointer(store, publisher, monkeypatch):
+    """The next run of the same inputs reuses the committed release; the reuse check moves the pointer."""
+    first = publisher.publish(2024)
+    real = ReleaseStore._write_latest_pointer
+
+    def crash_when_moving(self, year, only_if_changed=False):
+        if not only_if_changed:
+            raise Crash("injected")
+        return real(self, year, only_if_changed)
+
+    monkeypatch.setattr(ReleaseStore, "_write_latest_pointer", crash_when_moving)
+    with pytest.raises(Crash):
+        publisher.publish(2024, bump=0.06)
+    monkeypatch.undo()
+    pointer = store.year_dir(2024) / "latest.json"
+    assert json.loads(pointer.read_text())["release_id"] == first.release_id
+    reused = publisher.publish(2024, bump=0.06)
+    assert reused.reused and reused.revision == 2
+    assert json.loads(pointer.read_text())["release_id"] == reused.release_id
+
+
+def test_environment_failures_say_what_to_do(tmp_path):
+    from benchmark_pipeline.release import StorageError, WarehouseUnavailableError
+
+    with ReleaseStore(tmp_path / "out", "postgresql+psycopg2://postgres@127.0.0.1:1/none") as s:
+        with pytest.raises(WarehouseUnavailableError) as caught:
+            s.releases(2024)
+    message = str(caught.value)
+    assert "127.0.0.1:1" in message and "make sure the database server is running" in message
+    assert caught.value.__cause__ is None  # the runner shows this message, not the driver's
+    error = store_module._storage_error("cannot publish 2024-r1-x", OSError(28, "No space left on device"))
+    assert isinstance(error, StorageError) and error.exit_code == 3
+    assert "No space left on device" in str(error) and "free disk space" in str(error)
