@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 import click
 
 from benchmark_pipeline.cli.options import fail, location_options
-from benchmark_pipeline.errors import EXIT_INPUT, EXIT_OK
+from benchmark_pipeline.errors import EXIT_ENVIRONMENT, EXIT_INPUT, EXIT_OK
 from benchmark_pipeline.instrument import InstrumentError, load_year, mapped_years
 from benchmark_pipeline.publication import has_export
+from benchmark_pipeline.release import ReleaseStore
 from benchmark_pipeline.settings import Settings
 
 
@@ -17,12 +21,29 @@ def years_to_run(settings: Settings, requested: tuple[int, ...], run_all: bool) 
     if run_all:
         return available
     years = set(requested)
-    for year in requested:
-        earlier = year - 1
-        while earlier in available:
-            years.add(earlier)
-            earlier -= 1
+    with ReleaseStore(settings.output_dir, settings.resolved_warehouse_url) as store:
+        for year in requested:
+            earlier = year - 1
+            while earlier in available and store.latest(earlier) is None:
+                years.add(earlier)
+                earlier -= 1
     return sorted(years)
+
+
+def ensure_writable(folder: Path) -> None:
+    """Fail before any work when the output folder cannot take a release."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise click.exceptions.Exit(
+            fail(
+                f"the output folder {folder} is not writable ({exc.strerror}); fix its permissions or choose "
+                "another with --output-dir / BENCHMARK_OUTPUT_DIR",
+                EXIT_ENVIRONMENT,
+            )
+        )
 
 
 @click.command()
@@ -44,6 +65,7 @@ def run(years: tuple[int, ...], run_all: bool, settings: Settings) -> None:
             load_year(settings.data_dir, year)
         except InstrumentError as exc:
             raise click.exceptions.Exit(fail(str(exc), EXIT_INPUT))
+    ensure_writable(settings.output_dir)
     plan = years_to_run(settings, years, run_all)
     if not plan:
         raise click.exceptions.Exit(fail(f"no survey year with a mapping and an export in {settings.data_dir}", EXIT_INPUT))

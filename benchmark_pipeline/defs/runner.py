@@ -9,6 +9,7 @@ from pathlib import Path
 from dagster import DagsterInstance, DagsterEventType
 
 from benchmark_pipeline.defs.build import build_definitions
+from benchmark_pipeline.release import ReleaseStore
 from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INPUT, EXIT_OK
 from benchmark_pipeline.settings import Settings
 
@@ -50,11 +51,11 @@ def _failure_messages(result) -> tuple[int, list[str]]:
             messages.append(user.description or "the step failed")
         else:
             error = data.error
+            # A failed blocking check stops the run: the year's content is at fault, not the machine.
+            code = EXIT_CONTENT if error is not None and error.cls_name == "DagsterAssetCheckFailedError" else EXIT_ENVIRONMENT
             while error is not None and error.cause is not None:
                 error = error.cause
             text = error.message.strip() if error else "unknown error"
-            # A failed blocking check stops the run: the year's content is at fault, not the machine.
-            code = EXIT_CONTENT if "check" in text.lower() else EXIT_ENVIRONMENT
             messages.append(f"{event.step_key}: {text.splitlines()[0]}")
         exit_code = max(exit_code, code)
     for evaluation in result.get_asset_check_evaluations():
@@ -74,12 +75,15 @@ def run_year(settings: Settings, survey_year: int, instance: DagsterInstance | N
             messages=[f"{survey_year} is not a survey year the pipeline can run yet (partitions start in 2023 and end next year)"],
         )
     instance = instance or open_instance()
-    result = job.execute_in_process(
-        partition_key=str(survey_year),
-        instance=instance,
-        raise_on_error=False,
-        run_config=QUIET_RUN_CONFIG,
-    )
+    # Dagster keeps a year's intermediate outputs per year, not per run: two runs of one year at once
+    # would read each other's. The second waits here, then reuses the first's release.
+    with ReleaseStore(settings.output_dir, settings.resolved_warehouse_url) as store, store.run_lock(survey_year):
+        result = job.execute_in_process(
+            partition_key=str(survey_year),
+            instance=instance,
+            raise_on_error=False,
+            run_config=QUIET_RUN_CONFIG,
+        )
     outcome = YearOutcome(survey_year=survey_year, exit_code=EXIT_OK, run_id=result.run_id)
     if not result.success:
         outcome.exit_code, outcome.messages = _failure_messages(result)
