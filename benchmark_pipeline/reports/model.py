@@ -13,17 +13,10 @@ import pandas as pd
 
 from benchmark_pipeline.instrument import Question, YearInstrument
 from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
+from benchmark_pipeline.release.schema import TABLE_NAMES
 
 from .formatting import as_float, is_missing
 
-TABLE_NAMES = (
-    "indicator_values",
-    "barrier_scores",
-    "yoy_changes",
-    "kommune_benchmarks",
-    "year_summary",
-    "quarantine_summary",
-)
 CODE_COLUMNS = ("geography_code", "kommune_kode")
 MEASURE_SUFFIX = {"top3": "top3", "first": "first"}
 # The headline indicators, in the order the article presents them.
