@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from benchmark_pipeline_tests.conftest import require_or_skip
-from benchmark_pipeline_tests.release.conftest import PG_ADMIN_URL, pg_reachable
+from benchmark_pipeline_tests.release.conftest import temporary_pg_database
 from benchmark_pipeline_tests.reliability.helpers import copy_data, run_cli
 
 
 @pytest.fixture
 def pg_url():
     """A fresh, uniquely named PostgreSQL database, dropped afterwards. Yields its URL."""
-    require_or_skip(pg_reachable(), f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
-    name = f"bp_reliability_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with temporary_pg_database("bp_reliability") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
