@@ -9,9 +9,40 @@ import codecs
 import re
 from pathlib import Path
 
+import pyarrow as pa
+
 from .errors import UnreadableExportError
 
 SEPARATORS = (",", ";", "\t")
+NUL_MESSAGE = "the file contains NUL bytes: not a text export (UTF-16 without a byte-order mark?)"
+_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
+def is_utf8(raw: bytes) -> bool:
+    """Strict UTF-8 (as `bytes.decode("utf-8")` judges it), checked by Arrow without building a Python string."""
+    offsets = pa.array([0, len(raw)], type=pa.int64()).buffers()[1]
+    text = pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(raw)])
+    try:
+        text.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
+def utf8_bytes(raw: bytes, path: Path | None = None) -> tuple[bytes, str]:
+    """The file as UTF-8 bytes without a BOM, and the encoding it was in (the order of `decode_bytes`).
+
+    A file that is UTF-8 already is handed on as it is: a large export is not decoded into a Python
+    string and encoded back.
+    """
+    if not raw.startswith(_BOMS) and is_utf8(raw):
+        if b"\x00" in raw:
+            raise UnreadableExportError(NUL_MESSAGE, file=path)
+        return raw, "utf-8"
+    text, encoding = decode_bytes(raw, path)
+    if encoding == "utf-8-sig":
+        return raw[len(codecs.BOM_UTF8):], encoding
+    return text.encode("utf-8"), encoding
 
 
 def decode_bytes(raw: bytes, path: Path | None = None) -> tuple[str, str]:
@@ -36,9 +67,7 @@ def decode_bytes(raw: bytes, path: Path | None = None) -> tuple[str, str]:
                 f"the file is neither UTF-8 nor Windows-1252 (undecodable byte at position {exc.start})", file=path
             ) from None
     if "\x00" in text:
-        raise UnreadableExportError(
-            "the file contains NUL bytes: not a text export (UTF-16 without a byte-order mark?)", file=path
-        )
+        raise UnreadableExportError(NUL_MESSAGE, file=path)
     return text, encoding
 
 

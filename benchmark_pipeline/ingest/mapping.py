@@ -55,18 +55,38 @@ def canonical_column_order(instrument: YearInstrument) -> list[str]:
     return cols + [andet_column(q.id) for q in andet_questions(instrument)]
 
 
-def factorize(series: pd.Series) -> tuple[np.ndarray, list]:
-    """Codes (-1 for NA) and distinct values; through Arrow when the column is Arrow-backed (fast)."""
+def _encoded(series: pd.Series) -> tuple[np.ndarray, object]:
+    """Codes (-1 for NA) and the distinct values (an Arrow array or a pandas Index), hashed once.
+
+    A categorical has them already; an Arrow-backed column is dictionary-encoded by Arrow, without a
+    Python object per value.
+    """
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(dtype=np.int64), series.cat.categories
     to_arrow = getattr(series.array, "__arrow_array__", None)
     if to_arrow is not None and len(series):
         arr = to_arrow()
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         encoded = arr.dictionary_encode()
-        codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        return codes, encoded.dictionary.to_pylist()
+        return pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes, list(uniques)
+    return codes.astype(np.int64), uniques
+
+
+def factorize(series: pd.Series) -> tuple[np.ndarray, list]:
+    """Codes (-1 for NA) and the distinct values as a list."""
+    codes, uniques = _encoded(series)
+    return codes, uniques.to_pylist() if isinstance(uniques, pa.Array) else list(uniques)
+
+
+def repeated(series: pd.Series) -> np.ndarray:
+    """True where a value (not NA) occurs more than once: `duplicated(keep=False)`, hashed by Arrow."""
+    codes, uniques = _encoded(series)
+    if not len(uniques):
+        return np.zeros(len(codes), dtype=bool)
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    return (codes >= 0) & (counts[np.maximum(codes, 0)] > 1)
 
 
 def map_unique(series: pd.Series, func: Callable[[str], int]) -> np.ndarray:
@@ -81,7 +101,7 @@ def map_unique(series: pd.Series, func: Callable[[str], int]) -> np.ndarray:
 def binary_codes(series: pd.Series) -> np.ndarray:
     """Multi-select cells as 1/0 (blank = 0), INVALID_CODE elsewhere; pure Arrow when all cells are 0/1/blank."""
     to_arrow = getattr(series.array, "__arrow_array__", None)
-    if to_arrow is not None and len(series):
+    if to_arrow is not None and len(series) and not isinstance(series.dtype, pd.CategoricalDtype):
         arr = to_arrow()
         is_one = pc.equal(arr, "1")
         known = pc.fill_null(pc.or_(is_one, pc.equal(arr, "0")), True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
@@ -22,16 +23,17 @@ def mask_text(series: pd.Series) -> tuple[pd.Series, int]:
     s = series.astype("str").str.strip()
     s = s.where(s != "")
     # Cheap vectorised pre-filter; the exact patterns then run only on candidate cells.
-    candidate = _maybe_personal(s)
-    if not candidate.any():
+    positions = np.flatnonzero(_maybe_personal(s).to_numpy())
+    if not len(positions):
         return s, 0
     masked, total = [], 0
-    for value in s[candidate]:
+    for value in s.iloc[positions]:
         value, n_email = EMAIL_RE.subn(EMAIL_MASK, value)
         value, n_cpr = CPR_RE.subn(CPR_MASK, value)
         masked.append(value)
         total += n_email + n_cpr
-    s = s.mask(candidate, pd.Series(masked, index=s.index[candidate.to_numpy()], dtype="str"))
+    s = s.copy()
+    s.iloc[positions] = masked  # by position: no index alignment over the whole column
     return s, total
 
 

@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import Kommuner
 
-from .encoding import decode_bytes, sniff_separator
+from .encoding import sniff_separator, utf8_bytes
 from .errors import ExportNotFoundError, LayoutError, UnreadableExportError
 from .pii import is_personal_column
 
@@ -146,20 +146,36 @@ def _unique_header(names: list[str], path: Path) -> list[str]:
     return out
 
 
-def parse_text_table(data: bytes, header_line: str, sep: str, path: Path) -> pd.DataFrame:
-    """UTF-8 delimited bytes as a frame of raw text (blank = NA) with `source_row` (header = row 1).
-
-    Values are not trimmed here (that would cost a pass over every column); mapping compares
-    values whitespace-insensitively and trims the id and free-text columns.
-    """
+def header_names(header_line: str, sep: str, path: Path) -> list[str]:
+    """The column names of a delimited file's header line (see `_unique_header`)."""
     if not header_line.strip():
         raise UnreadableExportError("the file is empty or its first line is blank", file=path)
     try:
         header = next(csv.reader([header_line], delimiter=sep))
     except (csv.Error, StopIteration):
         raise UnreadableExportError("the header line cannot be parsed", file=path, row=1) from None
-    names = _unique_header(header, path)
+    return _unique_header(header, path)
+
+
+def parse_text_table(
+    data: bytes, header_line: str, sep: str, path: Path, plain_columns: frozenset[str] | None = None
+) -> pd.DataFrame:
+    """UTF-8 delimited bytes as a frame of raw text (blank = NA) with `source_row` (header = row 1).
+
+    Columns named in `plain_columns` (ids, free text: nearly every value distinct) are read as text
+    (`str`); every other column holds coded answers that repeat, and is read as a categorical of its
+    distinct raw texts, so a million rows cost one string per distinct value, not one per cell.
+    `plain_columns=None` reads every column as text.
+    Values are not trimmed here (that would cost a pass over every column); mapping compares
+    values whitespace-insensitively and trims the id and free-text columns.
+    """
+    names = header_names(header_line, sep, path)
     internal = [f"c{i}" for i in range(len(names))]
+    coded = pa.dictionary(pa.int32(), pa.string())
+    types = {
+        c: pa.large_string() if plain_columns is None or name in plain_columns else coded
+        for c, name in zip(internal, names)
+    }
     bad_rows: list[int | None] = []
 
     def on_invalid(row) -> str:
@@ -168,7 +184,7 @@ def parse_text_table(data: bytes, header_line: str, sep: str, path: Path) -> pd.
 
     def read(block_size: int):
         return pacsv.read_csv(
-            io.BytesIO(data),
+            pa.BufferReader(data),
             read_options=pacsv.ReadOptions(
                 column_names=internal, skip_rows=1, use_threads=True, block_size=block_size
             ),
@@ -176,7 +192,7 @@ def parse_text_table(data: bytes, header_line: str, sep: str, path: Path) -> pd.
                 delimiter=sep, newlines_in_values=True, invalid_row_handler=on_invalid
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.large_string() for c in internal},  # pandas "str" storage
+                column_types=types,
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
@@ -209,7 +225,10 @@ def parse_text_table(data: bytes, header_line: str, sep: str, path: Path) -> pd.
     frame = table.to_pandas()
     frame.columns = names
     for name in names:
-        if frame[name].dtype != "str":
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):
+            if frame[name].cat.categories.dtype != "str":  # an all-blank column has no categories to type
+                frame[name] = frame[name].cat.set_categories(frame[name].cat.categories.astype("str"))
+        elif frame[name].dtype != "str":
             frame[name] = frame[name].astype("str")
     frame["source_row"] = np.arange(2, len(frame) + 2, dtype="int64")
     return frame
@@ -243,23 +262,32 @@ _BINARY_SIGNATURES = (
 )
 
 
-def _read_text_file(path: Path) -> tuple[pd.DataFrame, str, str]:
+@dataclass(frozen=True)
+class _TextFile:
+    """A text export decoded to UTF-8 bytes, with its header line and separator."""
+
+    data: bytes
+    header_line: str
+    encoding: str
+    separator: str
+
+
+def _load_text_file(path: Path) -> _TextFile:
     raw = _read_bytes(path)
     for signature, what in _BINARY_SIGNATURES:
         if raw.startswith(signature):
             raise UnreadableExportError(f"the file is {what}", file=path)
-    text, encoding = decode_bytes(raw, path)
-    end = text.find("\n")
-    header_line = (text if end < 0 else text[:end]).rstrip("\r")
-    sep = sniff_separator(header_line)
-    if encoding == "utf-8":
-        data = raw  # already valid UTF-8: hand the bytes to pyarrow as they are
-    elif encoding == "utf-8-sig":
-        data = raw[3:]
-    else:
-        data = text.encode("utf-8")
-    del text
-    return parse_text_table(data, header_line, sep, path), encoding, sep
+    data, encoding = utf8_bytes(raw, path)
+    del raw
+    end = data.find(b"\n")
+    header_line = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
+    return _TextFile(data, header_line, encoding, sniff_separator(header_line))
+
+
+def _read_text_file(path: Path) -> tuple[pd.DataFrame, str, str]:
+    """A small text file (a SurveyXact labels file) with every column as text."""
+    text = _load_text_file(path)
+    return parse_text_table(text.data, text.header_line, text.separator, path), text.encoding, text.separator
 
 
 # --------------------------------------------------------------------------- Excel
@@ -475,9 +503,10 @@ def _read_excel(path: Path, instrument: YearInstrument) -> RawExport:
 
 
 def _read_text(path: Path, instrument: YearInstrument) -> RawExport:
-    frame, encoding, sep = _read_text_file(path)
+    text = _load_text_file(path)
+    names = header_names(text.header_line, text.separator, path)
     labels_path = _labels_partner(path)
-    header = {header_key(c) for c in frame.columns if c != "source_row"}
+    header = {header_key(c) for c in names}
     layout = _detect_text_layout(header, labels_path is not None, instrument)
     if layout is None:
         raise LayoutError(
@@ -485,9 +514,14 @@ def _read_text(path: Path, instrument: YearInstrument) -> RawExport:
             "SurveyXact variables with a labels file beside it",
             file=path,
         )
+    id_key = header_key("respondent_id" if layout == "canonical_csv" else instrument.respondent_id)
+    plain = frozenset(free_text_columns(names, layout, instrument)) | {c for c in names if header_key(c) == id_key}
+    frame = parse_text_table(text.data, text.header_line, text.separator, path, plain)
     files, labels = [path], None
     if layout == "surveyxact_csv" and labels_path is not None:
         labels_frame, _, _ = _read_text_file(labels_path)
         labels = _labels_frame(labels_frame, labels_path)
         files.append(labels_path)
-    return RawExport(path, files, layout, encoding, sep, frame, labels, labels_path if labels is not None else None)
+    return RawExport(
+        path, files, layout, text.encoding, text.separator, frame, labels, labels_path if labels is not None else None
+    )

@@ -18,7 +18,7 @@ from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import Kommuner
 
 from .errors import ContentError, LabelsContradictionError, NoValidRowsError, TooManyQuarantinedError
-from .mapping import Mapped, map_to_canonical, option_lookup, shown, value_key
+from .mapping import Mapped, map_to_canonical, option_lookup, repeated, shown, value_key
 from .readers import RawExport, check_layout, header_key
 from .schema import canonical_schema
 
@@ -154,7 +154,8 @@ def _quarantined_rows(raw: RawExport, mapped: Mapped, positions: np.ndarray, ins
             if col is not None and q.has_andet:
                 forms_choice_cols[col] = option_lookup(q, raw.layout, instrument)
     shown_cols = [c for c in mapped.source_columns if c not in text_cols or c in forms_choice_cols]
-    sub = raw.frame.iloc[positions][["source_row"] + shown_cols].reset_index(drop=True).copy()
+    sub = raw.frame.iloc[positions][["source_row"] + shown_cols].reset_index(drop=True)
+    sub = sub.astype({c: "str" for c in shown_cols if isinstance(sub[c].dtype, pd.CategoricalDtype)})
     for col, lookup in forms_choice_cols.items():
         sub[col] = sub[col].map(lambda v, lk=lookup: _hide_unknown(v, lk), na_action="ignore").astype("str")
     reasons = entries.groupby("row", sort=False)["rule"].agg(lambda r: ", ".join(dict.fromkeys(r)))
@@ -195,7 +196,7 @@ def validate_export(
     duplicate = np.zeros(n, dtype=bool)
     candidates = np.flatnonzero(answered & has_id)
     ids = frame["respondent_id"].iloc[candidates]
-    repeated_id = ids.duplicated(keep=False).to_numpy()
+    repeated_id = repeated(ids)
     if repeated_id.any():
         positions = candidates[repeated_id]
         sub = raw.frame.iloc[positions][mapped.source_columns]
@@ -210,10 +211,10 @@ def validate_export(
     if repeated_id.any():
         remaining = np.flatnonzero(judged & has_id)
         ids = frame["respondent_id"].iloc[remaining]
-        repeated = ids.duplicated(keep=False).to_numpy()
-        if repeated.any():
-            pos = remaining[repeated]
-            rep_ids = ids.iloc[np.flatnonzero(repeated)].to_numpy()
+        conflicting = repeated(ids)
+        if conflicting.any():
+            pos = remaining[conflicting]
+            rep_ids = ids.iloc[np.flatnonzero(conflicting)].to_numpy()
             rows = frame["source_row"].to_numpy()[pos]
             rows_by_id = (pd.DataFrame({"id": rep_ids, "row": rows})
                           .groupby("id")["row"].agg(lambda r: ", ".join(str(x) for x in sorted(r))))

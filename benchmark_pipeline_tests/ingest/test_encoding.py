@@ -1,8 +1,11 @@
 import codecs
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from benchmark_pipeline.ingest import IngestError, decode_bytes, sniff_separator
+from benchmark_pipeline.ingest.encoding import is_utf8, utf8_bytes
 from benchmark_pipeline.ingest.errors import UnreadableExportError
 
 TEXT = "kommune;navn\n492;Ærø\n825;Læsø\n"
@@ -59,3 +62,26 @@ def test_a_file_mixing_utf8_and_windows_1252_is_rejected_naming_lines():
 def test_plain_windows_1252_is_not_taken_for_mixed():
     text, encoding = decode_bytes("a,b\n1,Ærø og Læsø\n".encode("cp1252"))
     assert encoding == "cp1252" and "Ærø" in text
+
+
+@given(st.binary(max_size=64) | st.text(max_size=32).map(lambda t: t.encode("utf-8", "surrogatepass")))
+def test_arrow_utf8_check_agrees_with_python(raw):
+    try:
+        raw.decode("utf-8")
+        python_says = True
+    except UnicodeDecodeError:
+        python_says = False
+    assert is_utf8(raw) == python_says
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "utf-16", "cp1252"])
+def test_utf8_bytes_gives_what_decode_bytes_reads(encoding):
+    raw = TEXT.encode(encoding)
+    data, found = utf8_bytes(raw)
+    text, expected = decode_bytes(raw)
+    assert (data.decode("utf-8"), found) == (text, expected)
+
+
+def test_utf8_bytes_refuses_nul_bytes_in_valid_utf8():
+    with pytest.raises(UnreadableExportError, match="NUL bytes"):
+        utf8_bytes(b"a,b\n1,\x00\n")

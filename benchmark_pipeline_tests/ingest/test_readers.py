@@ -12,6 +12,7 @@ from benchmark_pipeline.ingest import (
     validate_export,
 )
 from benchmark_pipeline.ingest.mapping import canonical_column_order
+from benchmark_pipeline.ingest.readers import free_text_columns
 
 from .exports import canonical_table, make_answers, write_export, write_text, write_xlsx
 
@@ -175,6 +176,22 @@ def test_layout_mismatch_is_a_clear_error(instrument_2023, instrument_2025, komm
         read_export(tmp_path, instrument_2023, kommuner)
     assert info.value.exit_code == 2
     assert "forms.xlsx" in str(info.value)
+
+
+@pytest.mark.parametrize("layout", ["canonical_csv", "surveyxact_csv"])
+def test_text_exports_read_coded_columns_as_categoricals(layout, answers, instrument_2024, kommuner, tmp_path):
+    """Coded answers repeat: one string per distinct value; ids and free text stay plain text."""
+    write_export(layout, answers, instrument_2024, tmp_path)
+    raw = read_export(tmp_path, instrument_2024, kommuner)
+    id_column = "respondent_id" if layout == "canonical_csv" else instrument_2024.respondent_id
+    text = set(free_text_columns(raw.frame.columns, layout, instrument_2024)) | {id_column}
+    assert len(text) == 2  # the id and the comment
+    for column in raw.frame.columns.drop("source_row"):
+        dtype = raw.frame[column].dtype
+        if column in text:
+            assert dtype == "str", column
+        else:
+            assert isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == "str", column
 
 
 def test_canonical_csv_fits_every_year(instrument_2025, kommuner, tmp_path):

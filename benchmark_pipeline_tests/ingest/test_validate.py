@@ -275,9 +275,12 @@ def test_schema_collects_all_failures(table, instrument_2024, kommuner, tmp_path
     broken.loc[0, "kommune"] = "999"
     broken.loc[1, "use_contexts__andet"] = 5
     broken.loc[2, "respondent_id"] = broken.loc[3, "respondent_id"]
+    broken.loc[4, ["barriers__1", "barriers__2", "barriers__3"]] = ["tid", "tid", None]
+    broken.loc[5, ["barriers__1", "barriers__2", "barriers__3"]] = [None, "it", None]
     with pytest.raises(pa.errors.SchemaErrors) as info:
         canonical_schema(instrument_2024, kommuner).validate(broken, lazy=True)
     assert {"kommune", "use_contexts__andet", "respondent_id"} <= set(info.value.failure_cases["column"])
+    assert {"barriers_ranks_distinct", "barriers_rank_1_present"} <= set(info.value.failure_cases["check"])
 
 
 def test_raw_frame_is_masked_on_reading(instrument_2023, kommuner, tmp_path):
