@@ -62,16 +62,15 @@ def _encoded(series: pd.Series) -> tuple[np.ndarray, object]:
     Python object per value.
     """
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(dtype=np.int64), series.cat.categories
+        return series.cat.codes.to_numpy(), series.cat.categories
     to_arrow = getattr(series.array, "__arrow_array__", None)
     if to_arrow is not None and len(series):
         arr = to_arrow()
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         encoded = arr.dictionary_encode()
-        return pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64), encoded.dictionary
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    return codes.astype(np.int64), uniques
+        return pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False), encoded.dictionary
+    return pd.factorize(series, use_na_sentinel=True)
 
 
 def factorize(series: pd.Series) -> tuple[np.ndarray, list]:
@@ -89,13 +88,19 @@ def repeated(series: pd.Series) -> np.ndarray:
     return (codes >= 0) & (counts[np.maximum(codes, 0)] > 1)
 
 
-def map_unique(series: pd.Series, func: Callable[[str], int]) -> np.ndarray:
-    """func applied once per distinct value; NA and blank (whitespace only) give NA_CODE."""
+def map_unique(series: pd.Series, func: Callable[[str], int], na: int = NA_CODE) -> np.ndarray:
+    """func applied once per distinct value; NA and blank (whitespace only) give `na`.
+
+    The result has the smallest signed integer type that holds the looked-up codes (a million rows of small
+    codes stay small); a code of -1 (NA) picks the table's last entry.
+    """
     codes, uniques = factorize(series)
-    looked_up = np.fromiter(
-        (NA_CODE if not str(u).strip() else func(u) for u in uniques), dtype=np.int64, count=len(uniques)
+    table = np.fromiter(
+        (na if not str(u).strip() else func(u) for u in uniques), dtype=np.int64, count=len(uniques)
     )
-    return np.append(looked_up, NA_CODE)[codes]
+    table = np.append(table, na)
+    smallest = np.result_type(np.int8, np.min_scalar_type(table.min()), np.min_scalar_type(table.max()))
+    return table.astype(smallest)[codes]
 
 
 def binary_codes(series: pd.Series) -> np.ndarray:
@@ -107,8 +112,7 @@ def binary_codes(series: pd.Series) -> np.ndarray:
         known = pc.fill_null(pc.or_(is_one, pc.equal(arr, "0")), True)
         if pc.all(known).as_py():
             return pc.fill_null(is_one, False).to_numpy(zero_copy_only=False).astype(np.int64)
-    codes = map_unique(series, _binary)
-    return np.where(codes == NA_CODE, 0, codes)
+    return map_unique(series, _binary, na=0)
 
 
 def na_str(n: int) -> pd.Series:
