@@ -81,16 +81,48 @@ def beta_binomial_nll(theta, count, n) -> tuple[float, np.ndarray]:
     The same likelihood as `scipy.stats.betabinom.logpmf` up to a constant that does not depend on the
     prior, written with `betaln`/`digamma` so that the hundreds of fits per year take well under a second.
     """
-    mu = expit(theta[0])
-    kappa = np.exp(theta[1])
-    a, b = mu * kappa, (1 - mu) * kappa
-    ll = np.sum(betaln(count + a, n - count + b) - betaln(a, b))
-    common = -digamma(n + kappa) + digamma(kappa)
-    d_a = np.sum(digamma(count + a) - digamma(a) + common)
-    d_b = np.sum(digamma(n - count + b) - digamma(b) + common)
-    g0 = (d_a - d_b) * kappa * mu * (1 - mu)
-    g1 = d_a * a + d_b * b
-    return -float(ll), -np.array([g0, g1])
+    return _BetaBinomialNLL(np.asarray(count, float), np.asarray(n, float))(theta)
+
+
+class _BetaBinomialNLL:
+    """`beta_binomial_nll` of one data set, evaluated once per θ.
+
+    TNC asks for the value and the gradient at every point; `minimize` takes them as two callables that
+    share this one-point cache, which costs less per evaluation inside scipy than `jac=True`. Keep the
+    operations and their order in `_evaluate`: the priors are reproducible bit for bit only while every
+    value and gradient is, and an algebraically equal rewrite moves the optimiser's path in the last bits.
+    """
+
+    def __init__(self, count: np.ndarray, n: np.ndarray):
+        self.count, self.n, self.rest = count, n, n - count
+        self._theta: bytes | None = None
+        self._result: tuple[float, np.ndarray] | None = None
+
+    def __call__(self, theta) -> tuple[float, np.ndarray]:
+        theta = np.asarray(theta, dtype=float)
+        key = theta.tobytes()
+        if key != self._theta:
+            self._result, self._theta = self._evaluate(theta), key
+        return self._result
+
+    def value(self, theta) -> float:
+        return self(theta)[0]
+
+    def gradient(self, theta) -> np.ndarray:
+        return self(theta)[1]
+
+    def _evaluate(self, theta) -> tuple[float, np.ndarray]:
+        mu = expit(theta[0])
+        kappa = np.exp(theta[1])
+        a, b = mu * kappa, (1 - mu) * kappa
+        count_a, rest_b = self.count + a, self.rest + b
+        ll = np.add.reduce(betaln(count_a, rest_b) - betaln(a, b))
+        common = -digamma(self.n + kappa) + digamma(kappa)
+        d_a = np.add.reduce(digamma(count_a) - digamma(a) + common)
+        d_b = np.add.reduce(digamma(rest_b) - digamma(b) + common)
+        g0 = (d_a - d_b) * kappa * mu * (1 - mu)
+        g1 = d_a * a + d_b * b
+        return -float(ll), -np.array([g0, g1])
 
 
 def fit_mle(count, n) -> BetaPrior | None:
@@ -101,36 +133,36 @@ def fit_mle(count, n) -> BetaPrior | None:
     if len(n) < MIN_KOMMUNER_FOR_FIT:
         return None
     mu0 = float(np.clip(count.sum() / n.sum(), 1e-3, 1 - 1e-3))
-
-    def nll(theta):
-        return beta_binomial_nll(theta, count, n)
+    nll = _BetaBinomialNLL(count, n)
 
     moments = fit_moments(count, n)  # a close starting point saves most of the iterations
     kappa0 = float(np.clip(moments.strength if moments is not None else 10.0, KAPPA_MIN * 10, KAPPA_MAX / 10))
     start_at = np.array([logit(mu0), np.log(kappa0)])
+    start = nll(start_at)[0]  # also the optimiser's first evaluation, which the cache then answers
 
     bounds = [(logit(MU_EPS), logit(1 - MU_EPS)), (np.log(KAPPA_MIN), np.log(KAPPA_MAX))]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
-        res = minimize(nll, x0=start_at, method="TNC", bounds=bounds, jac=True,
+        res = minimize(nll.value, x0=start_at, method="TNC", bounds=bounds, jac=nll.gradient,
                        options={"maxfun": 500})
     if not np.all(np.isfinite(res.x)) or not np.isfinite(res.fun):
         return None
-    start = nll(start_at)[0]
     if not res.success and not res.fun <= start:
         return None
     return BetaPrior(float(expit(res.x[0])), float(np.exp(res.x[1])), "mle")
 
 
-def fit_prior(count, n, fallback_mean: float | None = None, fallback_strength: float | None = None) -> BetaPrior:
+def fit_prior(count, n, fallback_mean: float | None = None, fallback_strength: float | None = None,
+              mle=None) -> BetaPrior:
     """The kommunegruppe prior: MLE, else method of moments, else a pooled fallback.
 
     With fewer than MIN_KOMMUNER_FOR_FIT published kommuner, the prior mean is `fallback_mean` (the
     published kommunegruppe share, else the pooled share of its published kommuner) and the strength is
     `fallback_strength` (fitted over all published kommuner nationally); without those, no shrinkage.
+    `mle` replaces `fit_mle` (e.g. by a memoised one).
     """
     count, n = np.asarray(count, float), np.asarray(n, float)
-    prior = fit_mle(count, n)
+    prior = (mle or fit_mle)(count, n)
     if prior is None and len(n) >= MIN_KOMMUNER_FOR_FIT:
         prior = fit_moments(count, n)
     if prior is not None:
@@ -151,11 +183,51 @@ def _aggregate_shares(ind: pd.DataFrame, suppressed: np.ndarray, codes: np.ndarr
                     ind["share"].to_numpy()[rows].astype(float).tolist()))
 
 
+class _MemoisedMLE:
+    """`fit_mle` once per distinct data set. A fit depends on nothing but its data, and in a small sample
+    about half of the (indicator, kommunegruppe) data sets repeat one fitted before (all zero, say)."""
+
+    def __init__(self):
+        self._fits: dict[tuple[bytes, bytes], BetaPrior | None] = {}
+
+    def __call__(self, count, n) -> BetaPrior | None:
+        count, n = np.asarray(count, float), np.asarray(n, float)
+        key = (count.tobytes(), n.tobytes())
+        if key not in self._fits:
+            self._fits[key] = fit_mle(count, n)
+        return self._fits[key]
+
+
+def _shrink_toward_groups(count: np.ndarray, n: np.ndarray, published: np.ndarray, group_arr: np.ndarray,
+                          group_shares: dict[str, float | None], mle: _MemoisedMLE) -> np.ndarray:
+    """Shrunk share of every published kommune of one indicator toward its kommunegruppe prior (NaN elsewhere)."""
+    national_strength: list[float | None] = []  # fitted lazily: only groups with too few kommuner need it
+
+    def fallback_strength() -> float | None:
+        """The national prior strength: the fallback for groups with too few published kommuner."""
+        if not national_strength:
+            prior = mle(count[published], n[published]) or fit_moments(count[published], n[published])
+            national_strength.append(prior.strength if prior is not None else None)
+        return national_strength[0]
+
+    shrunk = np.full(len(n), np.nan)
+    for g, group_share in group_shares.items():
+        members = published & (group_arr == g)
+        if not members.any():
+            continue
+        few = int(members.sum()) < MIN_KOMMUNER_FOR_FIT
+        prior = fit_prior(count[members], n[members], fallback_mean=group_share,
+                          fallback_strength=fallback_strength() if few else None, mle=mle)
+        shrunk[members] = prior.shrink(count[members], n[members])
+    return shrunk
+
+
 def compute_kommune_benchmarks(indicator_values: pd.DataFrame, kommuner: Kommuner) -> pd.DataFrame:
     """`kommune_benchmarks`: all 98 kommuner × every share indicator of the year.
 
     The frame is indexed once (kommune rows reindexed to indicator × kommune, the published aggregate
-    shares in one dict per level) and built once; only the priors are fitted per indicator and group."""
+    shares in one dict per level) and built once; only the priors are fitted per indicator and group,
+    and those fits are most of the time (a fixed cost: it does not grow with the respondents)."""
     if len(indicator_values) == 0:
         return empty_frame(KOMMUNE_BENCHMARKS_COLUMNS)
     geo = Geography.from_kommuner(kommuner)
@@ -192,46 +264,26 @@ def compute_kommune_benchmarks(indicator_values: pd.DataFrame, kommuner: Kommune
     regions = _aggregate_shares(ind, suppressed_all, geo_codes, "region")
     groups = _aggregate_shares(ind, suppressed_all, geo_codes, "kommunegruppe")
     group_arr = np.array([group_of[c] for c in codes])
-    region_list = [region_of[c] for c in codes]
-    group_list = [group_of[c] for c in codes]
 
     n_ind = len(indicator_ids)
+    row_indicator = np.repeat(np.array(indicator_ids, dtype=object), n_codes).tolist()
+    row_region = [region_of[c] for c in codes] * n_ind
+    row_group = group_arr.tolist() * n_ind
+    national_all = np.array([nationals.get((i, NATIONAL_CODE), np.nan) for i in row_indicator], dtype=float)
+    region_all = np.array([regions.get(key, np.nan) for key in zip(row_indicator, row_region)], dtype=float)
+    group_all = np.array([groups.get(key, np.nan) for key in zip(row_indicator, row_group)], dtype=float)
+    count_k = np.round(share_k * n_k)  # counts are not published at kommune level
+
     shrunk_all = np.full(n_ind * n_codes, np.nan)
-    percentile_all = np.full(n_ind * n_codes, np.nan)
-    national_all = np.empty(n_ind * n_codes)
-    region_all = np.empty(n_ind * n_codes)
-    group_all = np.empty(n_ind * n_codes)
+    mle = _MemoisedMLE()
     for k, indicator_id in enumerate(indicator_ids):
         sl = slice(k * n_codes, (k + 1) * n_codes)
-        suppressed = suppressed_k[sl]
-        n = n_k[sl]
-        share = share_k[sl]
-        count = np.round(share * n)  # counts are not published at kommune level
-        national_all[sl] = nationals.get((indicator_id, NATIONAL_CODE), np.nan)
-        region_all[sl] = [regions.get((indicator_id, r), np.nan) for r in region_list]
-        group_all[sl] = [groups.get((indicator_id, g), np.nan) for g in group_list]
-
-        published = ~suppressed
-        # national prior strength: the fallback for groups with too few published kommuner
-        national_strength: list[float | None] = []  # fitted lazily: only groups with too few kommuner need it
-
-        def fallback_strength() -> float | None:
-            if not national_strength:
-                prior = fit_mle(count[published], n[published]) or fit_moments(count[published], n[published])
-                national_strength.append(prior.strength if prior is not None else None)
-            return national_strength[0]
-
-        shrunk = np.full(n_codes, np.nan)
-        for g in geo.group_codes:
-            members = published & (group_arr == g)
-            if not members.any():
-                continue
-            few = int(members.sum()) < MIN_KOMMUNER_FOR_FIT
-            prior = fit_prior(count[members], n[members], fallback_mean=groups.get((indicator_id, g)),
-                              fallback_strength=fallback_strength() if few else None)
-            shrunk[members] = prior.shrink(count[members], n[members])
-        shrunk_all[sl] = shrunk
-        percentile_all[sl] = pd.Series(np.where(published, shrunk, np.nan)).rank(pct=True).to_numpy() * 100
+        group_shares = {g: groups.get((indicator_id, g)) for g in geo.group_codes}
+        shrunk_all[sl] = _shrink_toward_groups(count_k[sl], n_k[sl], ~suppressed_k[sl], group_arr, group_shares,
+                                               mle)
+    # percentile rank among the published kommuner, per indicator (a column each)
+    ranked = np.where(suppressed_k, np.nan, shrunk_all).reshape(n_ind, n_codes).T
+    percentile_all = pd.DataFrame(ranked).rank(pct=True).to_numpy().T.reshape(-1) * 100
 
     published = ~suppressed_k
     nan_if_supp = lambda a: np.where(published, a, np.nan)  # noqa: E731

@@ -71,6 +71,31 @@ def aggregate_partitions(geo: Geography) -> list[tuple[Cell, list[Cell]]]:
 
 def decide_suppression_geo(n_kommune: np.ndarray, geo: Geography, minimum: int) -> pd.DataFrame:
     """Suppression decision for one question, given n per kommune in `geo.kommune_codes` order."""
+    n, reason = _decide(n_kommune, geo, minimum)
+    cells = list(n)
+    return pd.DataFrame(
+        {
+            "geography_level": [c[0] for c in cells],
+            "geography_code": [c[1] for c in cells],
+            "n": np.array([n[c] for c in cells], dtype=np.int64),
+            "suppressed": np.array([reason[c] is not None for c in cells], dtype=bool),
+            "suppression_reason": pd.array([reason[c] for c in cells], dtype="str"),
+        }
+    )
+
+
+def suppression_by_cell(n_kommune: np.ndarray, geo: Geography, minimum: int) -> tuple[np.ndarray, np.ndarray]:
+    """The decision of `decide_suppression_geo` as (suppressed, reason or None) arrays in `geo.cells`
+    order, for callers that spread it over many rows: building a frame per question cost more than deciding."""
+    _, reason = _decide(n_kommune, geo, minimum)
+    if len(reason) != len(geo.cells[0]):
+        raise ValueError("geography cells are not distinct (a code occurs twice at one level)")
+    reasons = np.array(list(reason.values()), dtype=object)
+    return np.array([r is not None for r in reasons], dtype=bool), reasons
+
+
+def _decide(n_kommune: np.ndarray, geo: Geography, minimum: int) -> tuple[dict[Cell, int], dict[Cell, str | None]]:
+    """n and the suppression reason (None: published) of every cell, in `geo.levels` order."""
     n_kommune = np.asarray(n_kommune, dtype=np.int64)
     if n_kommune.shape != (len(geo.kommune_codes),):
         raise ValueError("n_kommune must hold one count per kommune")
@@ -121,17 +146,7 @@ def decide_suppression_geo(n_kommune: np.ndarray, geo: Geography, minimum: int) 
                 break
         if not fixed:
             break
-
-    cells = list(n)
-    return pd.DataFrame(
-        {
-            "geography_level": [c[0] for c in cells],
-            "geography_code": [c[1] for c in cells],
-            "n": np.array([n[c] for c in cells], dtype=np.int64),
-            "suppressed": np.array([reason[c] is not None for c in cells], dtype=bool),
-            "suppression_reason": pd.array([reason[c] for c in cells], dtype="str"),
-        }
-    )
+    return n, reason
 
 
 def decide_suppression(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -57,13 +58,30 @@ class Geography:
         return {k: self.group_codes[i] for k, i in zip(self.kommune_codes, self.group_idx)}
 
     def kommune_index(self, kommune: pd.Series) -> np.ndarray:
-        """Position of each respondent's kommune in `kommune_codes`; raises on a code outside the 98."""
-        cat = pd.Categorical(kommune.astype("str"), categories=list(self.kommune_codes))
-        idx = np.asarray(cat.codes, dtype=np.intp)
+        """Position of each respondent's kommune in `kommune_codes`; raises on a code outside the 98.
+
+        The codes are compared as text once per distinct value (see `factorize`), not once per respondent."""
+        codes, labels = factorize(kommune)
+        known = pd.Index(self.kommune_codes)
+        if not known.is_unique:
+            raise ValueError("the kommune reference holds a kommune code twice")
+        idx = np.append(known.get_indexer(labels), -1)[codes]  # code -1 (missing) picks the trailing -1
         if (idx < 0).any():
             bad = sorted(set(kommune[idx < 0].astype("str")))[:5]
             raise ValueError(f"validated frame holds kommune codes that are not one of the 98 kommuner: {bad}")
         return idx
+
+    @cached_property
+    def cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """(level, code) of every geography cell, in the order of `levels` and `stack` (object arrays)."""
+        parts = [(level, codes) for level, codes, _ in self.levels(np.zeros(len(self.kommune_codes)))]
+        level = np.array([lvl for lvl, codes in parts for _ in codes], dtype=object)
+        code = np.array([c for _, codes in parts for c in codes], dtype=object)
+        return level, code
+
+    def stack(self, by_kommune: np.ndarray) -> np.ndarray:
+        """`levels` as one array: rows = every geography cell, in the order of `cells`."""
+        return np.concatenate([values for _, _, values in self.levels(by_kommune)])
 
     def levels(self, by_kommune: np.ndarray) -> list[tuple[str, tuple[str, ...], np.ndarray]]:
         """Sum per-kommune values (rows = kommuner, any trailing shape) up to every geography level."""
@@ -80,3 +98,15 @@ class Geography:
             ("kommunegruppe", self.group_codes, group),
             ("kommune", self.kommune_codes, by_kommune),
         ]
+
+
+def factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """(codes, labels as text) with values == labels[codes] and code -1 where missing.
+
+    A categorical column gives its own codes and categories; any other column is hashed once by
+    `pd.factorize` (pyarrow strings stay in pyarrow). Callers then compare a handful of labels with the
+    reference, not a million strings. Labels are `astype("str")`, so a numeric column compares as text."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), values.cat.categories.astype("str")
+    codes, uniques = pd.factorize(values)
+    return codes, pd.Index(uniques).astype("str")

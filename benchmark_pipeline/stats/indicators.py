@@ -2,10 +2,11 @@
 
 Everything is computed from per-kommune sufficient statistics (bincounts over respondents), which are
 then summed up the geography hierarchy, so the work over respondents is a handful of vectorised passes.
+The rows are assembled as numpy columns and become a DataFrame once per table: at a million respondents,
+building a DataFrame per question and level cost as much as all the counting.
 """
 
 from __future__ import annotations
-
 
 import numpy as np
 import pandas as pd
@@ -14,13 +15,11 @@ from statsmodels.stats.proportion import proportion_confint
 
 from benchmark_pipeline.instrument import Question, YearInstrument
 from benchmark_pipeline.reference import Kommuner
-from benchmark_pipeline.stats.disclosure import decide_suppression_geo
-from benchmark_pipeline.stats.geography import Geography
+from benchmark_pipeline.stats.disclosure import suppression_by_cell
+from benchmark_pipeline.stats.geography import Geography, factorize
 from benchmark_pipeline.stats.tables import (
     BARRIER_SCORES_COLUMNS,
-    BARRIER_VALUE_FIELDS,
     CONFIDENCE,
-    INDICATOR_VALUE_FIELDS,
     INDICATOR_VALUES_COLUMNS,
     LEVELS,
     check_min_respondents,
@@ -70,15 +69,10 @@ def barrier_score(first, second, third, n, confidence: float = CONFIDENCE):
 
 def _option_codes(series: pd.Series, options: tuple[str, ...], column: str) -> np.ndarray:
     """Index of each respondent's option in `options`; -1 where not answered. Raises on unknown values."""
+    codes, labels = factorize(series)
     pos = {o: i for i, o in enumerate(options)}
-    if isinstance(series.dtype, pd.CategoricalDtype):
-        cats = [str(c) for c in series.cat.categories]
-        lut = np.array([pos.get(c, -2) for c in cats] + [-1], dtype=np.intp)
-        codes = lut[series.cat.codes.to_numpy()]  # code -1 (NA) picks the trailing -1
-    else:
-        cat = pd.Categorical(series.astype("str"), categories=list(options))
-        codes = np.asarray(cat.codes, dtype=np.intp)
-        codes = np.where((codes < 0) & series.notna().to_numpy(), -2, codes)
+    lut = np.array([pos.get(label, -2) for label in labels] + [-1], dtype=np.int16)  # small: fewer bytes to move
+    codes = lut[codes]  # code -1 (missing) picks the trailing -1
     if (codes == -2).any():
         bad = sorted(set(series[codes == -2].astype("str")))[:5]
         raise ValueError(f"column {column!r} holds values that are not options of this year: {bad}")
@@ -92,32 +86,62 @@ def _require(validated: pd.DataFrame, columns) -> None:
 
 
 def _count_by_kommune(kidx: np.ndarray, codes: np.ndarray, n_kommuner: int, n_options: int) -> np.ndarray:
-    """(kommuner × options) counts of respondents per kommune and option; codes < 0 are skipped."""
-    ok = codes >= 0
-    flat = np.bincount(kidx[ok] * n_options + codes[ok], minlength=n_kommuner * n_options)
-    return flat.reshape(n_kommuner, n_options).astype(np.int64)
+    """(kommuner × options) counts of respondents per kommune and option; code -1 (not answered) is skipped.
+
+    Unanswered respondents are counted in a column that is dropped, which is cheaper than filtering them out."""
+    width = n_options + 1
+    flat = np.bincount(kidx * width + (codes + 1), minlength=n_kommuner * width)
+    return flat.reshape(n_kommuner, width)[:, 1:].astype(np.int64)
 
 
 def _single_stats(validated, q: Question, kidx, nk):
     _require(validated, [q.id])
     codes = _option_codes(validated[q.id], q.option_ids, q.id)
     counts = _count_by_kommune(kidx, codes, nk, len(q.options))
-    n = np.bincount(kidx[codes >= 0], minlength=nk).astype(np.int64)
-    return n, counts
+    return counts.sum(axis=1), counts  # every respondent who answered chose exactly one option
+
+
+def _ticks(block: pd.DataFrame, question_id: str) -> np.ndarray:
+    """The 0/1 answers of a multi-select question (respondents × options); a missing value is 0."""
+    if all(isinstance(d, np.dtype) and d.kind in "biu" for d in block.dtypes):
+        x = block.to_numpy()  # plain integer columns (the canonical int8): nothing missing, nothing to convert
+        zero_one = x.size == 0 or (x.min() >= 0 and x.max() <= 1)  # whole numbers: the range says it
+    else:
+        x = np.column_stack(
+            [pd.to_numeric(block[c], errors="raise").fillna(0).to_numpy(dtype=float) for c in block.columns]
+        )
+        zero_one = ((x == 0) | (x == 1)).all()
+    if not zero_one:
+        raise ValueError(f"multi-select columns of {question_id!r} must hold 0/1")
+    return x.astype(np.uint8)
+
+
+def _tick_counts(kidx: np.ndarray, x: np.ndarray, nk: int) -> np.ndarray:
+    """(kommuner × options) counts of ticks in a 0/1 (uint8) matrix.
+
+    Up to 8 options at a time are read as one answer pattern per respondent (bit j: option j ticked), so a
+    single bincount over kommune × pattern replaces one weighted bincount per option; the option counts
+    are then the pattern counts times the pattern bits."""
+    parts = []
+    for start in range(0, x.shape[1], 8):
+        block = x[:, start:start + 8]
+        k = block.shape[1]
+        pattern = np.zeros(len(block), dtype=np.uint8)
+        for j in range(k):
+            pattern |= block[:, j] << j
+        key = (kidx << k) | pattern  # kommune in the high bits, pattern in the low k bits
+        by_pattern = np.bincount(key, minlength=nk << k).reshape(nk, 1 << k)
+        bits = (np.arange(1 << k)[:, None] >> np.arange(k)) & 1  # (patterns × options)
+        parts.append(by_pattern @ bits)
+    return np.hstack(parts).astype(np.int64)
 
 
 def _multi_stats(validated, q: Question, kidx, nk):
     cols = list(q.canonical_columns())
     _require(validated, cols)
-    block = validated[cols]
-    x = np.column_stack([pd.to_numeric(block[c], errors="raise").fillna(0).to_numpy(dtype=float) for c in cols])
-    if not np.isin(x, (0, 1)).all():
-        raise ValueError(f"multi-select columns of {q.id!r} must hold 0/1")
-    x = x.astype(np.int64)
-    counts = np.column_stack([np.bincount(kidx, weights=x[:, j], minlength=nk) for j in range(x.shape[1])])
-    answered = x.any(axis=1)
-    n = np.bincount(kidx[answered], minlength=nk).astype(np.int64)
-    return n, counts.astype(np.int64)
+    x = _ticks(validated[cols], q.id)
+    n = np.bincount(kidx[x.any(axis=1)], minlength=nk).astype(np.int64)
+    return n, _tick_counts(kidx, x, nk)
 
 
 def _ranked_stats(validated, q: Question, kidx, nk):
@@ -141,92 +165,82 @@ def _ranked_stats(validated, q: Question, kidx, nk):
 
 
 # --------------------------------------------------------------------------------------------------
-# table assembly
+# table assembly: rows are dicts of equally long numpy columns until the final DataFrame
 
 
-def _decision_frame(n_kommune: np.ndarray, geo: Geography, minimum: int) -> pd.DataFrame:
-    return decide_suppression_geo(n_kommune, geo, minimum).set_index(["geography_level", "geography_code"])
+def _long_rows(geo: Geography, n_kommune, values: dict, labels: dict, decision, option_major: bool = False) -> dict:
+    """One row per geography cell × option (internal, before the table is finished).
 
-
-def _long_rows(geo, n_kommune, counts_kommune, question_id, option_ids, indicator_ids, measure):
-    """One row per geography × option, with n and count (internal, before disclosure control)."""
-    frames = []
-    m = len(option_ids)
-    n_levels = geo.levels(n_kommune)
-    c_levels = geo.levels(counts_kommune)
-    for (level, codes, n_arr), (_, _, c_arr) in zip(n_levels, c_levels):
-        size = len(codes)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "geography_level": np.repeat(level, size * m),
-                    "geography_code": np.repeat(np.array(codes, dtype=object), m),
-                    "indicator_id": np.tile(np.array(indicator_ids, dtype=object), size),
-                    "question_id": question_id,
-                    "option_id": np.tile(np.array(option_ids, dtype=object), size),
-                    "measure": measure,
-                    "n": np.repeat(n_arr, m).astype(np.int64),
-                    "count": np.asarray(c_arr).reshape(-1).astype(np.int64),
-                }
-            )
-        )
-    return pd.concat(frames, ignore_index=True)
-
-
-def _apply_decision(rows: pd.DataFrame, decision: pd.DataFrame) -> pd.DataFrame:
-    keys = pd.MultiIndex.from_frame(rows[["geography_level", "geography_code"]])
-    dec = decision.reindex(keys)
-    rows = rows.assign(
-        suppressed=dec["suppressed"].to_numpy(dtype=bool),
-        suppression_reason=pd.array(dec["suppression_reason"].to_numpy(), dtype="str"),
-    )
+    `values` maps a column to a (kommuner × options) array, summed up to every cell; `labels` maps a column
+    to one label per option. Rows run cell by cell (options inside), or option by option with
+    `option_major`. `decision` is (suppressed, reason) per cell, from `suppression_by_cell`."""
+    n_cells = len(geo.cells[0])
+    m = len(next(iter(labels.values())))
+    if option_major:
+        cell, col = np.tile(np.arange(n_cells), m), np.repeat(np.arange(m), n_cells)
+    else:
+        cell, col = np.repeat(np.arange(n_cells), m), np.tile(np.arange(m), n_cells)
+    suppressed, reason = decision
+    rows = {"cell": cell, "n": geo.stack(n_kommune).astype(np.int64)[cell]}
+    rows.update({name: np.asarray(geo.stack(v), dtype=np.int64)[cell, col] for name, v in values.items()})
+    rows.update({name: np.array(v, dtype=object)[col] for name, v in labels.items()})
+    rows.update(suppressed=suppressed[cell], suppression_reason=reason[cell])
     return rows
 
 
-def _finish_indicators(rows: pd.DataFrame, survey_year: int) -> pd.DataFrame:
-    n = rows["n"].to_numpy(dtype=float)
-    count = rows["count"].to_numpy(dtype=float)
+def _concat(parts: list[dict]) -> dict:
+    return {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+
+
+def _level_order(rows: dict, geo: Geography) -> dict:
+    """Stable order: level (national, region, kommunegruppe, kommune), then code, then build order."""
+    level, code = geo.cells
+    level_rank = np.array([LEVELS.index(lvl) for lvl in level])
+    code_num = pd.to_numeric(pd.Series(code, dtype=object), errors="coerce").fillna(-1).to_numpy()
+    cell = rows["cell"]
+    order = np.lexsort((np.arange(len(cell)), code_num[cell], level_rank[cell]))
+    return {name: column[order] for name, column in rows.items()}
+
+
+def _blank(values: np.ndarray, suppressed: np.ndarray) -> np.ndarray:
+    return np.where(suppressed, np.nan, values)
+
+
+def _key_columns(rows: dict, geo: Geography, survey_year: int) -> dict:
+    level, code = geo.cells
+    return {
+        "survey_year": np.full(len(rows["cell"]), survey_year, dtype=np.int64),
+        "geography_level": pd.array(level[rows["cell"]], dtype="str"),
+        "geography_code": pd.array(code[rows["cell"]], dtype="str"),
+    }
+
+
+def _finish_indicators(rows: dict, geo: Geography, survey_year: int) -> pd.DataFrame:
+    """The published table: values of suppressed rows (n included) and counts at kommune level are empty."""
+    n = rows["n"].astype(float)
+    count = rows["count"].astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(n > 0, count / n, np.nan)
     low, high = wilson_interval(count, n)
-    out = pd.DataFrame(
+    supp = rows["suppressed"]
+    at_kommune = geo.cells[0][rows["cell"]] == "kommune"
+    columns = _key_columns(rows, geo, survey_year)
+    columns.update(
         {
-            "survey_year": np.full(len(rows), survey_year, dtype=np.int64),
-            "geography_level": pd.array(rows["geography_level"], dtype="str"),
-            "geography_code": pd.array(rows["geography_code"], dtype="str"),
             "indicator_id": pd.array(rows["indicator_id"], dtype="str"),
             "question_id": pd.array(rows["question_id"], dtype="str"),
             "option_id": pd.array(rows["option_id"], dtype="str"),
             "measure": pd.array(rows["measure"], dtype="str"),
-            "n": pd.array(rows["n"], dtype="Int64"),
-            "count": pd.array(rows["count"], dtype="Int64"),
-            "share": share,
-            "ci_low": low,
-            "ci_high": high,
-            "suppressed": rows["suppressed"].to_numpy(dtype=bool),
-            "suppression_reason": rows["suppression_reason"],
+            "n": pd.arrays.IntegerArray(rows["n"], supp.copy()),
+            "count": pd.arrays.IntegerArray(rows["count"], supp | at_kommune),
+            "share": _blank(share, supp),
+            "ci_low": _blank(low, supp),
+            "ci_high": _blank(high, supp),
+            "suppressed": supp,
+            "suppression_reason": pd.array(rows["suppression_reason"], dtype="str"),
         }
     )
-    return blank_suppressed(out, INDICATOR_VALUE_FIELDS, kommune_counts=True)
-
-
-def blank_suppressed(frame: pd.DataFrame, value_fields, kommune_counts: bool = False) -> pd.DataFrame:
-    """Empty every value of suppressed rows (n included) and, optionally, counts at kommune level."""
-    frame = frame.copy()
-    supp = frame["suppressed"].to_numpy(dtype=bool)
-    for col in value_fields:
-        frame.loc[supp, col] = pd.NA if str(frame[col].dtype) == "Int64" else np.nan
-    if kommune_counts and "count" in frame.columns:
-        frame.loc[(frame["geography_level"] == "kommune").to_numpy(), "count"] = pd.NA
-    return frame
-
-
-def _level_order(frame: pd.DataFrame) -> pd.DataFrame:
-    """Stable order: level (national, region, kommunegruppe, kommune), then code, then build order."""
-    level_rank = frame["geography_level"].map({lvl: i for i, lvl in enumerate(LEVELS)}).to_numpy()
-    code_num = pd.to_numeric(frame["geography_code"], errors="coerce").fillna(-1).to_numpy()
-    order = np.lexsort((np.arange(len(frame)), code_num, level_rank))
-    return frame.iloc[order].reset_index(drop=True)
+    return pd.DataFrame(columns)[INDICATOR_VALUES_COLUMNS]
 
 
 def compute_indicators(
@@ -240,94 +254,71 @@ def compute_indicators(
     kidx = geo.kommune_index(validated["kommune"])
     year = int(instrument.survey_year)
 
-    indicator_parts: list[pd.DataFrame] = []
-    barrier_parts: list[pd.DataFrame] = []
+    indicator_parts: list[dict] = []
+    barrier_parts: list[dict] = []
     for q in instrument.questions:
         if q.kind in ("single", "multi"):
             n, counts = (_single_stats if q.kind == "single" else _multi_stats)(validated, q, kidx, nk)
-            decision = _decision_frame(n, geo, minimum)
-            ids = [f"{q.id}.{o}" for o in q.option_ids]
-            rows = _long_rows(geo, n, counts, q.id, q.option_ids, ids, "share")
-            indicator_parts.append(_apply_decision(rows, decision))
+            decision = suppression_by_cell(n, geo, minimum)
+            labels = {
+                "indicator_id": [f"{q.id}.{o}" for o in q.option_ids],
+                "question_id": [q.id] * len(q.option_ids),
+                "option_id": list(q.option_ids),
+                "measure": ["share"] * len(q.option_ids),
+            }
+            indicator_parts.append(_long_rows(geo, n, {"count": counts}, labels, decision))
         elif q.kind == "ranked":
             n, (first, second, third) = _ranked_stats(validated, q, kidx, nk)
-            decision = _decision_frame(n, geo, minimum)
+            decision = suppression_by_cell(n, geo, minimum)
             opts = q.option_ids
-            top3 = first + second + third
-            per_option = []
-            for i, o in enumerate(opts):
-                per_option.append(
-                    _long_rows(geo, n, top3[:, [i]], q.id, (o,), (f"{q.id}.{o}.top3",), "top3")
-                )
-                per_option.append(
-                    _long_rows(geo, n, first[:, [i]], q.id, (o,), (f"{q.id}.{o}.first",), "first")
-                )
-            rows = _level_order(pd.concat(per_option, ignore_index=True))
-            indicator_parts.append(_apply_decision(rows, decision))
-            barrier_parts.append(_barrier_rows(geo, n, first, second, third, opts, decision))
+            # per option its top-3 rows, then its first-rank rows
+            counts = np.stack([first + second + third, first], axis=2).reshape(nk, 2 * len(opts))
+            labels = {
+                "indicator_id": [f"{q.id}.{o}.{m}" for o in opts for m in ("top3", "first")],
+                "question_id": [q.id] * (2 * len(opts)),
+                "option_id": [o for o in opts for _ in range(2)],
+                "measure": ["top3", "first"] * len(opts),
+            }
+            rows = _long_rows(geo, n, {"count": counts}, labels, decision, option_major=True)
+            indicator_parts.append(_level_order(rows, geo))
+            values = {"first": first, "second": second, "third": third}
+            barrier_parts.append(_long_rows(geo, n, values, {"barrier_id": list(opts)}, decision))
 
     if indicator_parts:
-        rows = _level_order(pd.concat(indicator_parts, ignore_index=True))
-        indicator_values = _finish_indicators(rows, year)
+        indicator_values = _finish_indicators(_level_order(_concat(indicator_parts), geo), geo, year)
     else:
         indicator_values = empty_frame(INDICATOR_VALUES_COLUMNS)
     if barrier_parts:
-        b = _level_order(pd.concat(barrier_parts, ignore_index=True))
-        barrier_scores = _finish_barriers(b, year)
+        barrier_scores = _finish_barriers(_level_order(_concat(barrier_parts), geo), geo, year)
     else:
         barrier_scores = empty_frame(BARRIER_SCORES_COLUMNS)
     return {"indicator_values": indicator_values, "barrier_scores": barrier_scores}
 
 
-def _barrier_rows(geo, n, first, second, third, opts, decision) -> pd.DataFrame:
-    m = len(opts)
-    parts = []
-    for (level, codes, n_arr), (_, _, f), (_, _, s), (_, _, t) in zip(
-        geo.levels(n), geo.levels(first), geo.levels(second), geo.levels(third)
-    ):
-        size = len(codes)
-        nn = np.repeat(n_arr, m)
-        parts.append(
-            pd.DataFrame(
-                {
-                    "geography_level": np.repeat(level, size * m),
-                    "geography_code": np.repeat(np.array(codes, dtype=object), m),
-                    "barrier_id": np.tile(np.array(opts, dtype=object), size),
-                    "n": nn.astype(np.int64),
-                    "first": f.reshape(-1),
-                    "second": s.reshape(-1),
-                    "third": t.reshape(-1),
-                }
-            )
-        )
-    rows = pd.concat(parts, ignore_index=True)
-    return _apply_decision(rows, decision)
-
-
-def _finish_barriers(rows: pd.DataFrame, survey_year: int) -> pd.DataFrame:
-    n = rows["n"].to_numpy(dtype=float)
-    f, s, t = (rows[c].to_numpy(dtype=float) for c in ("first", "second", "third"))
+def _finish_barriers(rows: dict, geo: Geography, survey_year: int) -> pd.DataFrame:
+    """The published table: every value of a suppressed row (n included) is empty."""
+    n = rows["n"].astype(float)
+    f, s, t = (rows[c].astype(float) for c in ("first", "second", "third"))
     score, low, high = barrier_score(f, s, t, n)
     with np.errstate(divide="ignore", invalid="ignore"):
         top3 = np.where(n > 0, (f + s + t) / n, np.nan)
         first = np.where(n > 0, f / n, np.nan)
-    out = pd.DataFrame(
+    supp = rows["suppressed"]
+    columns = _key_columns(rows, geo, survey_year)
+    columns.update(
         {
-            "survey_year": np.full(len(rows), survey_year, dtype=np.int64),
-            "geography_level": pd.array(rows["geography_level"], dtype="str"),
-            "geography_code": pd.array(rows["geography_code"], dtype="str"),
             "barrier_id": pd.array(rows["barrier_id"], dtype="str"),
-            "n": pd.array(rows["n"], dtype="Int64"),
-            "score": score,
-            "score_ci_low": low,
-            "score_ci_high": high,
-            "top3_share": top3,
-            "first_share": first,
-            "suppressed": rows["suppressed"].to_numpy(dtype=bool),
-            "suppression_reason": rows["suppression_reason"],
+            "n": pd.arrays.IntegerArray(rows["n"], supp.copy()),
+            "score": _blank(score, supp),
+            "score_ci_low": _blank(low, supp),
+            "score_ci_high": _blank(high, supp),
+            "top3_share": _blank(top3, supp),
+            "first_share": _blank(first, supp),
+            "suppressed": supp,
+            "suppression_reason": pd.array(rows["suppression_reason"], dtype="str"),
         }
     )
-    return blank_suppressed(out, BARRIER_VALUE_FIELDS)
+    return pd.DataFrame(columns)[BARRIER_SCORES_COLUMNS]
 
 
 _EMPTY_DTYPES = {

@@ -159,3 +159,62 @@ def test_benchmarks_pass_the_verifier(year, kommuner):
 def test_empty_input(kommuner):
     kb = compute_kommune_benchmarks(pd.DataFrame(columns=["survey_year", "indicator_id"]), kommuner)
     assert list(kb.columns) == KOMMUNE_BENCHMARKS_COLUMNS and len(kb) == 0
+
+
+def _reference_nll(theta, count, n):
+    """The objective as first written; the published priors were fitted with exactly this arithmetic."""
+    from scipy.special import betaln, digamma, expit
+
+    mu = expit(theta[0])
+    kappa = np.exp(theta[1])
+    a, b = mu * kappa, (1 - mu) * kappa
+    ll = np.sum(betaln(count + a, n - count + b) - betaln(a, b))
+    common = -digamma(n + kappa) + digamma(kappa)
+    d_a = np.sum(digamma(count + a) - digamma(a) + common)
+    d_b = np.sum(digamma(n - count + b) - digamma(b) + common)
+    return -float(ll), -np.array([(d_a - d_b) * kappa * mu * (1 - mu), d_a * a + d_b * b])
+
+
+def _data_sets(seed: int, how_many: int):
+    rng = np.random.default_rng(seed)
+    for i in range(how_many):
+        size = int(rng.integers(3, 60))
+        n = rng.integers(1, [8, 200, 20000][i % 3], size).astype(float)
+        count = np.round(n * rng.beta(0.5 + 3 * rng.random(), 2, size)) if i % 5 else np.zeros(size)
+        yield count, n
+
+
+def test_objective_is_bit_identical_to_the_reference_arithmetic():
+    """The optimiser's path, and so every published prior, depends on the last bit of each evaluation."""
+    rng = np.random.default_rng(5)
+    for count, n in _data_sets(5, 300):
+        theta = np.array([rng.normal(0, 4), rng.uniform(np.log(bm.KAPPA_MIN), np.log(bm.KAPPA_MAX))])
+        value, grad = bm.beta_binomial_nll(theta, count, n)
+        ref_value, ref_grad = _reference_nll(theta, count, n)
+        assert value == ref_value or (np.isnan(value) and np.isnan(ref_value))
+        np.testing.assert_array_equal(grad, ref_grad)
+
+
+def test_fit_takes_the_same_steps_as_minimize_with_jac_true_on_the_reference_objective():
+    """Value and gradient as two callables sharing a cache must not move any fitted prior by a bit."""
+    from scipy.optimize import minimize
+    from scipy.special import expit, logit
+
+    bounds = [(logit(bm.MU_EPS), logit(1 - bm.MU_EPS)), (np.log(bm.KAPPA_MIN), np.log(bm.KAPPA_MAX))]
+    for count, n in _data_sets(9, 60):
+        moments = bm.fit_moments(count, n)
+        mu0 = float(np.clip(count.sum() / n.sum(), 1e-3, 1 - 1e-3))
+        kappa0 = float(np.clip(moments.strength if moments else 10.0, bm.KAPPA_MIN * 10, bm.KAPPA_MAX / 10))
+        with np.errstate(all="ignore"):
+            res = minimize(lambda t: _reference_nll(t, count, n), x0=np.array([logit(mu0), np.log(kappa0)]),
+                           method="TNC", bounds=bounds, jac=True, options={"maxfun": 500})
+        prior = bm.fit_mle(count, n)
+        assert prior is not None
+        assert (prior.mean, prior.strength) == (float(expit(res.x[0])), float(np.exp(res.x[1])))
+
+
+def test_memoised_fit_returns_the_fit_of_its_data():
+    mle = bm._MemoisedMLE()
+    for count, n in list(_data_sets(2, 20)) * 2:
+        assert mle(count, n) == bm.fit_mle(count, n)
+    assert len(mle._fits) == 20

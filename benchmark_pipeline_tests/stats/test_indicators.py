@@ -243,3 +243,65 @@ def test_vectorised_over_respondents(instrument_2024, kommuner):
     answered = frame["data_use_change"].notna()
     assert nat["n"] == answered.sum() and nat["count"] == (frame["data_use_change"] == "mere").sum()
     assert elapsed < 30
+
+
+# --------------------------------------------------------------------------------------------------
+# the same tables whatever dtypes the canonical columns arrive in (the fast paths must not change results)
+
+
+@pytest.fixture(scope="module")
+def mixed(instrument_2024, kommuner):
+    counts = {c: (i * 7) % 23 for i, c in enumerate(kommuner.codes)}
+    frame = random_frame(instrument_2024, counts, 3)
+    return frame, compute_indicators(frame, instrument_2024, kommuner)
+
+
+def _assert_same_tables(a, b):
+    for name in ("indicator_values", "barrier_scores"):
+        pd.testing.assert_frame_equal(a[name], b[name], check_exact=True)
+
+
+def test_kommune_as_categorical_gives_the_same_tables(mixed, instrument_2024, kommuner):
+    frame, expected = mixed
+    shuffled = list(kommuner.codes)
+    np.random.default_rng(0).shuffle(shuffled)
+    for categories in (None, shuffled + ["999"]):  # observed codes only; all 98 in any order plus an unused one
+        other = frame.assign(kommune=pd.Categorical(frame["kommune"], categories=categories))
+        _assert_same_tables(compute_indicators(other, instrument_2024, kommuner), expected)
+    other = frame.assign(kommune=frame["kommune"].astype(object))
+    _assert_same_tables(compute_indicators(other, instrument_2024, kommuner), expected)
+
+
+def test_answers_as_text_or_other_numbers_give_the_same_tables(mixed, instrument_2024, kommuner):
+    frame, expected = mixed
+    coded = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    ticks = [c for c in frame.columns if frame[c].dtype == np.int8]
+    as_text = frame.assign(**{c: frame[c].astype("str") for c in coded})
+    _assert_same_tables(compute_indicators(as_text, instrument_2024, kommuner), expected)
+    for dtype in ("float64", "Int8", "bool", "int64"):
+        other = frame.assign(**{c: frame[c].astype(dtype) for c in ticks})
+        _assert_same_tables(compute_indicators(other, instrument_2024, kommuner), expected)
+    with_missing = frame.assign(**{c: frame[c].astype("float64").replace(0, np.nan) for c in ticks})  # missing = 0
+    _assert_same_tables(compute_indicators(with_missing, instrument_2024, kommuner), expected)
+
+
+def test_multi_select_other_than_zero_one_is_refused(mixed, instrument_2024, kommuner):
+    frame, _ = mixed
+    for bad in (2, -1, 256, 0.5):
+        other = frame.copy()
+        column = "use_contexts__monitorering"
+        other[column] = other[column].astype("float64" if bad == 0.5 else "int64")
+        other.loc[other.index[0], column] = bad
+        with pytest.raises(ValueError, match="use_contexts"):
+            compute_indicators(other, instrument_2024, kommuner)
+
+
+@pytest.mark.parametrize("options", [1, 7, 8, 9, 17])
+def test_tick_counts_by_answer_pattern_equal_plain_counts(options):
+    from benchmark_pipeline.stats.indicators import _tick_counts
+
+    rng = np.random.default_rng(options)
+    kidx = rng.integers(0, 98, 5000)
+    x = (rng.random((5000, options)) < 0.3).astype(np.uint8)
+    expected = np.stack([np.bincount(kidx, weights=x[:, j], minlength=98) for j in range(options)], axis=1)
+    np.testing.assert_array_equal(_tick_counts(kidx, x, 98), expected.astype(np.int64))
