@@ -118,6 +118,9 @@ def main() -> int:
         "dagster_floor_s": dag.get("dagster_floor_s"),
         "year_run_s": dag.get("year_run_s"),
         "ratio_year_run_vs_dagster_floor": _ratio(dag.get("year_run_s"), dag.get("dagster_floor_s")),
+        "dagster_job_shape_floor_s": dag.get("dagster_job_shape_floor_s"),
+        "ratio_job_shape_floor_vs_dagster_floor": _ratio(dag.get("dagster_job_shape_floor_s"),
+                                                         dag.get("dagster_floor_s")),
         "reports_s": dag.get("reports_s"),
         "audit_s": dag.get("audit_s"),
         "peak_rss_mb": big.get("peak_rss_mb"),
@@ -167,6 +170,9 @@ def main() -> int:
         f"{n:,}: {_fmt(core[n].get('core_s'))} s" for n in SIZES))
     print(f"{'core stages at 1M (s)':<{width}} " + ", ".join(
         f"{k} {v:.2f}" for k, v in big.get("stages_s", {}).items()))
+    steps = sorted(dag.get("year_run_steps_s", {}).items(), key=lambda kv: -kv[1])
+    if steps:
+        print(f"{'year run by step (s)':<{width}} " + ", ".join(f"{k} {v:.2f}" for k, v in steps))
     if "year_run_error" in dag:
         print(f"{'year run failed':<{width}} {dag['year_run_error']}")
     for name, part in (("io_floor", io), ("dagster", dag), ("executors", execs),
