@@ -410,6 +410,14 @@ def map_to_canonical(raw: RawExport, instrument: YearInstrument, kommuner: Kommu
     )
 
 
+def _by_count(counts: np.ndarray, message: Callable[[int], str]) -> np.ndarray:
+    """One message per row that depends only on a small count: each distinct text is formatted once."""
+    if not len(counts):
+        return np.array([], dtype=object)
+    texts = np.array([message(k) for k in range(int(counts.max()) + 1)], dtype=object)
+    return texts[counts]
+
+
 def _as_array(value):
     if isinstance(value, pd.Series):
         return value.reset_index(drop=True)
@@ -504,4 +512,4 @@ def _warnings(frame: pd.DataFrame, instrument: YearInstrument, plan: dict, layou
         spec = plan[q.id]
         column = spec if isinstance(spec, str) else spec[0]
         warnings.add(few, column, "fewer_than_three_barriers",
-                     [f"{q.id}: only {k} of {MAX_RANK} barriers ranked" for k in ranked[few]])
+                     _by_count(ranked[few], lambda k: f"{q.id}: only {k} of {MAX_RANK} barriers ranked"))
