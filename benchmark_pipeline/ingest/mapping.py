@@ -322,7 +322,7 @@ def map_to_canonical(raw: RawExport, instrument: YearInstrument, kommuner: Kommu
             if substantive:
                 answered |= idx != NA_CODE
         elif q.kind == "multi":
-            matrix = np.zeros((n, len(q.options)), dtype=np.int8)
+            matrix = np.zeros((n, len(q.options)), dtype=np.int8, order="F")  # columns contiguous
             for i, (o, col) in enumerate(zip(q.options, spec)):
                 s = df[col]
                 idx = binary_codes(s)
@@ -340,7 +340,7 @@ def map_to_canonical(raw: RawExport, instrument: YearInstrument, kommuner: Kommu
                 out[f"{q.id}__{o.id}"] = matrix[:, i]
         elif q.kind == "ranked" and layout == "canonical_csv":
             lookup = option_lookup(q, layout, instrument)
-            ranks = np.full((n, MAX_RANK), NA_CODE, dtype=np.int64)
+            ranks = np.full((n, MAX_RANK), NA_CODE, dtype=np.int16, order="F")
             for r, col in enumerate(spec):
                 s = df[col]
                 idx = map_unique(s, lambda v: lookup.get(value_key(v), INVALID_CODE))
@@ -368,7 +368,7 @@ def map_to_canonical(raw: RawExport, instrument: YearInstrument, kommuner: Kommu
                 rank_of[:, i] = np.where(idx > 0, idx, 0)
                 if substantive:
                     answered |= idx != NA_CODE
-            ranks = np.full((n, MAX_RANK), NA_CODE, dtype=np.int64)
+            ranks = np.full((n, MAX_RANK), NA_CODE, dtype=np.int16, order="F")
             for r in range(1, MAX_RANK + 1):
                 hit = rank_of == r
                 count = hit.sum(axis=1)
@@ -486,11 +486,11 @@ def _forms_list(
             problems.add(bad_rows, column, "invalid_value",
                          [f"{shown(v)} is not a label of {q.id}" for v in tokens[unknown].to_numpy()])
     if q.kind == "multi":
-        matrix = np.zeros((n, len(q.options)), dtype=np.int8)
+        matrix = np.zeros((n, len(q.options)), dtype=np.int8, order="F")  # columns contiguous
         ok = idx >= 0
         matrix[rows[ok], idx[ok]] = 1
         return matrix, texts, has_answer
-    ranks = np.full((n, MAX_RANK), NA_CODE, dtype=np.int64)
+    ranks = np.full((n, MAX_RANK), NA_CODE, dtype=np.int16, order="F")
     ok = idx >= 0
     ranks[rows[ok], order[ok]] = idx[ok]
     _rank_rules(ranks, q, column, problems)
