@@ -9,10 +9,12 @@ lines); segments joined with `HARD` (table cells, attribute values, JSON strings
 from __future__ import annotations
 
 import calendar
+import contextlib
 import re
 import unicodedata
 from bisect import bisect_right
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from benchmark_pipeline.audit import model
@@ -45,10 +47,35 @@ _RETINA = re.compile(r"\d+x")  # "icon@2x.png" is a file name, not an address
 SMALL_N_RE = re.compile(r"(?<![\w.])n ?[=:] ?(?P<n>\d{1,6})(?!\d)(?![.,]\d)")
 
 
-def normalise(text: object) -> str:
+def _normalise(text: object) -> str:
     s = unicodedata.normalize("NFKC", str(text))
     s = _ZERO_WIDTH.sub("", s).casefold()
     return _WHITESPACE.sub(" ", s).replace(HARD, " ")
+
+
+_MEMO: ContextVar[dict[str, str] | None] = ContextVar("benchmark_pipeline_audit_normalised", default=None)
+
+
+@contextlib.contextmanager
+def memoised_normalisation() -> Iterator[None]:
+    """Within one audit run each distinct text is normalised once (a release repeats the same class names,
+    numbers and labels thousands of times). The memo ends with the run: no text outlives it."""
+    token = _MEMO.set({})
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+def normalise(text: object) -> str:
+    memo = _MEMO.get()
+    if memo is None:
+        return _normalise(text)
+    key = text if type(text) is str else str(text)
+    out = memo.get(key)
+    if out is None:
+        out = memo[key] = _normalise(key)
+    return out
 
 
 def plausible_cpr_date(dd: str, mm: str, yy: str) -> bool:
@@ -73,7 +100,10 @@ def mask_text(text: str, keep: int = 3) -> str:
     return f"{text[:keep]}…" if len(text) > keep else "…"
 
 
-Location = str | Callable[[], str]
+# A location is a string, a callable that builds it, or a format string and its arguments as one tuple of
+# strings and numbers (built only when a finding needs it; such a tuple is not tracked by the garbage
+# collector, so thousands of them cost no collections).
+Location = str | Callable[[], str] | tuple
 
 
 class TextStream:
@@ -96,8 +126,8 @@ class TextStream:
             if not piece:
                 return
             if self._length:
-                self._append(HARD)
-                self._last_space = True
+                self._parts.append(HARD)
+                self._length += 1
         else:
             if sep == SOFT:
                 piece = " " + piece.lstrip(" ")
@@ -108,12 +138,10 @@ class TextStream:
         offset = len(piece) - len(piece.lstrip(" "))
         self._starts.append(self._length + offset)
         self._locations.append(location)
-        self._append(piece)
-
-    def _append(self, piece: str) -> None:
+        # _append, inline: this runs for every cell, attribute and text run of a release
         self._parts.append(piece)
         self._length += len(piece)
-        self._last_space = piece.endswith(" ")
+        self._last_space = piece[-1] == " "
         self._text = None
 
     @property
@@ -127,10 +155,36 @@ class TextStream:
             return ""
         i = max(bisect_right(self._starts, pos) - 1, 0)
         loc = self._locations[i]
+        if type(loc) is tuple:
+            return loc[0].format(*loc[1:])
         return loc() if callable(loc) else loc
 
     def __bool__(self) -> bool:
         return bool(self._length)
+
+
+# What every match of CPR_RE, EMAIL_RE and SMALL_N_RE contains; cheap to search for (no lookbehind at
+# every position), so the full patterns run only on the few HARD segments that contain one.
+_CPR_CANDIDATE = re.compile(r"\d{6}")
+_EMAIL_CANDIDATE = re.compile("@")
+_SMALL_N_CANDIDATE = re.compile("n ?[=:]")
+
+
+def _matches(pattern: re.Pattern, candidate: re.Pattern, text: str) -> Iterator[re.Match]:
+    """`pattern.finditer(text)`, run only over the HARD-separated segments that contain a `candidate`.
+
+    The same matches at the same positions: none of the three patterns can match the HARD separator, and
+    each treats it as it treats the start or end of the text (not a word, digit or punctuation character;
+    `finditer(text, pos, endpos)` keeps positions absolute). A match cannot span two segments, so the
+    scan of one segment cannot change where the next one's matches start."""
+    found = candidate.search(text)
+    while found is not None:
+        start = text.rfind(HARD, 0, found.start()) + 1
+        end = text.find(HARD, found.end())
+        if end == -1:
+            end = len(text)
+        yield from pattern.finditer(text, start, end)
+        found = candidate.search(text, end)
 
 
 @dataclass(frozen=True)
@@ -171,18 +225,18 @@ class Detectors:
                                  f"free-text answer no. {number} from the survey (starts '{mask_text(needle)}', "
                                  f"{len(needle)} characters) is published here", f"ft{number}"))
                 start = text.find(needle, start + len(needle))
-        for m in CPR_RE.finditer(text):
+        for m in _matches(CPR_RE, _CPR_CANDIDATE, text):
             if plausible_cpr_date(m["dd"], m["mm"], m["yy"]):
                 found.append(Hit(m.start(), model.CPR_NUMBER,
                                  "CPR-number-like string (******-****) is published here", "cpr" + m.group(0)))
-        for m in EMAIL_RE.finditer(text):
+        for m in _matches(EMAIL_RE, _EMAIL_CANDIDATE, text):
             if _RETINA.fullmatch(m["domain"]) or m.group(0) in self.allowed_emails:
                 continue
             found.append(Hit(m.start(), model.EMAIL_ADDRESS,
                              f"e-mail address ({mask_email(m['local'], m['domain'], m['tld'])}) is published here",
                              "mail" + m.group(0)))
         if small_n:
-            for m in SMALL_N_RE.finditer(text):
+            for m in _matches(SMALL_N_RE, _SMALL_N_CANDIDATE, text):
                 if 0 < int(m["n"]) < self.min_respondents:
                     found.append(Hit(m.start(), model.SMALL_CELL,
                                      f"a number of respondents below the minimum of {self.min_respondents} "

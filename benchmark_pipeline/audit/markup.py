@@ -27,10 +27,18 @@ _RAW = {"script", "style"}
 _DATA_URI_IN_TEXT = re.compile(r"data:[\w.+-]+/[\w.+-]+(?:;[\w.+-]+=[\w.+-]+)*;base64,[A-Za-z0-9+/=\s]+")
 
 
+# Locations of attribute values and text runs, formatted only when a finding needs one (a page has thousands
+# of them and almost none is ever reported): see detect.Location.
+_ATTRIBUTE_AT = "{}line {}: {} attribute of <{}>"
+_TEXT_AT = "{}line {}: text of <{}>"
+_SVG_TEXT_AT = "{}line {}: text of <{}> in inline <svg>"
+
+
 class _Extractor(HTMLParser):
     def __init__(self, ctx: AuditContext, rel: str, prefix: str, depth: int) -> None:
         super().__init__(convert_charrefs=True)
         self.ctx, self.rel, self.prefix, self.depth = ctx, rel, prefix, depth
+        self.svg_file = not rel.endswith((".html", ".htm"))  # an SVG file (or embedded SVG in one)
         self.text = TextStream()  # visible text, SVG text, <title>/<desc>
         self.other = TextStream()  # attribute values, scripts, styles, comments
         self.stack: list[str] = []
@@ -42,12 +50,6 @@ class _Extractor(HTMLParser):
     def _where(self, what: str) -> str:
         return f"{self.prefix}line {self.getpos()[0]}: {what}"
 
-    def _context(self) -> str:
-        element = self.stack[-1] if self.stack else "document"
-        if "svg" in self.stack and element != "svg":
-            return f"<{element}> in inline <svg>" if self.rel.endswith((".html", ".htm")) else f"<{element}>"
-        return f"<{element}>"
-
     # -- elements
     def handle_starttag(self, tag, attrs):
         self._start(tag, attrs, closed=False)
@@ -56,14 +58,16 @@ class _Extractor(HTMLParser):
         self._start(tag, attrs, closed=True)
 
     def _start(self, tag: str, attrs, closed: bool) -> None:
+        line = 0
         for name, value in attrs:
             if value is None or not value.strip():
                 continue
-            where = self._where(f"{name} attribute of <{tag}>")
             if value.lstrip()[:5].lower() == "data:":
-                scan_data_uri(self.ctx, self.rel, value.strip(), where, self.depth)
+                scan_data_uri(self.ctx, self.rel, value.strip(), self._where(f"{name} attribute of <{tag}>"),
+                              self.depth)
             else:
-                self.other.add(value, where, HARD)
+                line = line or self.getpos()[0]
+                self.other.add(value, (_ATTRIBUTE_AT, self.prefix, line, name, tag), HARD)
         if tag not in _INLINE:
             self.pending_break = True
         self._table_start(tag)
@@ -93,7 +97,9 @@ class _Extractor(HTMLParser):
 
             self.other.add(_DATA_URI_IN_TEXT.sub(embedded, data), where, HARD)
             return
-        self.text.add(data, self._where(f"text of {self._context()}"), SOFT if self.pending_break else INLINE)
+        element = element or "document"
+        at = _SVG_TEXT_AT if element != "svg" and not self.svg_file and "svg" in self.stack else _TEXT_AT
+        self.text.add(data, (at, self.prefix, self.getpos()[0], element), SOFT if self.pending_break else INLINE)
         if data.strip():
             self.pending_break = False
         self._table_data(data)

@@ -10,7 +10,7 @@ from pathlib import Path
 from benchmark_pipeline.audit import model
 from benchmark_pipeline.audit.binary import scan_png
 from benchmark_pipeline.audit.context import AuditContext
-from benchmark_pipeline.audit.detect import HARD, SOFT, Detectors, TextStream
+from benchmark_pipeline.audit.detect import HARD, SOFT, Detectors, TextStream, memoised_normalisation
 from benchmark_pipeline.audit.markup import scan_markup
 from benchmark_pipeline.audit.tables import (
     Grid, check_grid, decode_text, index_suppression, read_csv, read_parquet, scan_grid_text,
@@ -43,9 +43,12 @@ def audit_release(
     if min_respondents < MIN_RESPONDENTS_FLOOR:
         raise ValueError(f"min_respondents is {min_respondents}; disclosure control never allows fewer than "
                          f"{MIN_RESPONDENTS_FLOOR}")
-    detectors = Detectors(forbidden_texts, min_respondents, allowed_emails)
-    ctx = AuditContext(release_dir, detectors, min_respondents)
+    with memoised_normalisation():
+        return _audit(release_dir, Detectors(forbidden_texts, min_respondents, allowed_emails), min_respondents)
 
+
+def _audit(release_dir: Path, detectors: Detectors, min_respondents: int) -> model.AuditReport:
+    ctx = AuditContext(release_dir, detectors, min_respondents)
     files = _list_files(ctx, release_dir)
     # Tables first: indicator_values tells which kommune values the other tables must leave empty.
     grids: dict[str, Grid | None] = {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import math
 import re
 import sys
@@ -189,64 +190,68 @@ def check_grid(ctx: AuditContext, grid: Grid) -> None:
     cross_check = (not grid.display and grid.name != "indicator_values" and indicator_i is not None
                    and geo_code_i is not None and bool(ctx.kommune_suppressed))
 
-    def carries_value(v: object) -> bool:
-        if grid.display:
-            return to_number(v, display=True) is not None
-        return not is_empty(v)
+    display = grid.display
+    used = [i for i in (level_i, kommune_i, suppressed_i, geo_code_i, indicator_i, year_i, barrier_i, *value_cols)
+            if i is not None]
+    width = max(used) + 1 if used else 0
+
+    def where_of(r: int, row: list) -> str:
+        where = grid.row_location(r)
+        if not display:
+            keys = [str(row[i]) for i in (geo_code_i, indicator_i, barrier_i)
+                    if i is not None and i < len(row) and not is_empty(row[i])]
+            if keys:
+                where += " (" + ctx.safe_label(", ".join(keys), "keys masked") + ")"
+        return where
 
     for r, row in enumerate(grid.rows):
-        cell = (lambda i: row[i] if i is not None and i < len(row) else None)
+        # a short row reads as empty cells beyond its end
+        cells = row if len(row) >= width else [*row, *([None] * (width - len(row)))]
         if level_i is not None:
-            level = canon(cell(level_i))
-            if is_empty(cell(level_i)) and kommune_i is not None:
+            level = canon(cells[level_i])
+            if kommune_i is not None and is_empty(cells[level_i]):
                 level = "kommune"
             at_kommune = level in ("kommune", "kommuner")
         else:
             at_kommune = kommune_i is not None
-        level_word = "kommune" if at_kommune else (canon(cell(level_i)) if level_i is not None else "this")
-        suppressed = is_true(cell(suppressed_i)) if suppressed_i is not None else False
-        valued = [i for i in value_cols if carries_value(cell(i))]
-
-        def where_of(row=row) -> str:
-            where = grid.row_location(r)
-            if not grid.display:
-                keys = [str(row[i]) for i in (geo_code_i, indicator_i, barrier_i)
-                        if i is not None and i < len(row) and not is_empty(row[i])]
-                if keys:
-                    where += " (" + ctx.safe_label(", ".join(keys), "keys masked") + ")"
-            return where
+        level_word = "kommune" if at_kommune else (canon(cells[level_i]) if level_i is not None else "this")
+        suppressed = is_true(cells[suppressed_i]) if suppressed_i is not None else False
+        if display:
+            valued = [i for i in value_cols if to_number(cells[i], display=True) is not None]
+        else:
+            valued = [i for i in value_cols if not is_empty(cells[i])]
 
         if suppressed:
             if valued:
-                ctx.report(grid.file, where_of(), model.SUPPRESSED_VALUE,
+                ctx.report(grid.file, where_of(r, row), model.SUPPRESSED_VALUE,
                            f"suppressed {level_word} row still carries values in "
                            f"{', '.join(safe_cols[i] for i in valued)}; every value, n included, must be empty")
             continue
 
         for i in n_cols:
-            n = to_number(cell(i), display=grid.display)
+            n = to_number(cells[i], display=display)
             if n is not None and 0 < n < minimum:
-                ctx.report(grid.file, f"{where_of()}, column {safe_cols[i]}", model.SMALL_CELL,
+                ctx.report(grid.file, f"{where_of(r, row)}, column {safe_cols[i]}", model.SMALL_CELL,
                            f"{level_word} value published with {safe_cols[i]} below the minimum of {minimum} "
                            "respondents; it must be suppressed")
         if n_cols and any(i not in n_cols for i in valued):
-            if all(to_number(cell(i), display=grid.display) is None for i in n_cols):
-                ctx.report(grid.file, where_of(), model.UNVERIFIABLE_VALUE,
+            if all(to_number(cells[i], display=display) is None for i in n_cols):
+                ctx.report(grid.file, where_of(r, row), model.UNVERIFIABLE_VALUE,
                            f"{level_word} row publishes values but no respondent count, so it cannot be verified "
                            "against the minimum")
 
         if at_kommune:
             for i in count_cols:
-                if carries_value(cell(i)):
-                    ctx.report(grid.file, f"{where_of()}, column {safe_cols[i]}", model.KOMMUNE_COUNT,
+                if i in valued:
+                    ctx.report(grid.file, f"{where_of(r, row)}, column {safe_cols[i]}", model.KOMMUNE_COUNT,
                                "a count (numerator) is published at kommune level; counts are published only for "
                                "national, region and kommunegruppe")
             if cross_check:
-                key = (_key(cell(year_i)) if year_i is not None else "", _key(cell(geo_code_i)),
-                       _key(cell(indicator_i)))
+                key = (_key(cells[year_i]) if year_i is not None else "", _key(cells[geo_code_i]),
+                       _key(cells[indicator_i]))
                 if ctx.kommune_suppressed.get(key) or (year_i is None and ctx.kommune_suppressed.get(("",) + key[1:])):
                     if valued:
-                        ctx.report(grid.file, where_of(), model.SUPPRESSED_VALUE,
+                        ctx.report(grid.file, where_of(r, row), model.SUPPRESSED_VALUE,
                                    f"kommune row carries values in {', '.join(safe_cols[i] for i in valued)} although "
                                    "indicator_values suppresses this kommune's value")
 
@@ -279,8 +284,10 @@ def scan_grid_text(ctx: AuditContext, grid: Grid, *, header_label: str = "column
     for i, c in enumerate(grid.columns):
         stream.add(c, f"{header_label} #{i + 1}", HARD)
     safe_cols = [ctx.safe_label(c, f"#{i + 1}") for i, c in enumerate(grid.columns)]
+    # the grid's columns in one pass (a short row reads as None beyond its end, like Grid.column)
+    columns = list(itertools.zip_longest(*grid.rows)) if grid.rows else []
     for i, _ in enumerate(grid.columns):
-        values = grid.column(i)
+        values = columns[i] if i < len(columns) else ()
         rows_of: dict[str, list[int]] = {}
         for r, v in enumerate(values):
             t = type(v)

@@ -66,10 +66,19 @@ def scan_workbook(ctx: AuditContext, path: Path, rel: str) -> None:
             for r, row in enumerate(rows):
                 for c, value in enumerate(row):
                     t = type(value)
-                    if t is str or t is int:
-                        if t is str and not value.strip():
+                    if t is str:
+                        if not value.strip():
                             continue
-                        cells_of.setdefault(str(value), []).append((r, c))
+                        key = value
+                    elif t is int:
+                        key = str(value)
+                    else:
+                        continue
+                    cells = cells_of.get(key)
+                    if cells is None:
+                        cells_of[key] = [(r, c)]
+                    else:
+                        cells.append((r, c))
             for text, cells in cells_of.items():
                 stream.add(text, _cells_location(sheet, cells, get_column_letter), HARD)
             for grid in _sheet_grids(rel, sheet, rows, 1):
@@ -163,33 +172,35 @@ def _parse_sheet(xml: bytes, shared, date_formats, timedelta_formats, epoch) -> 
     body = xml[body_start:body_end].decode("utf-8")
 
     rows: list[list] = []
-    append_row = rows.append
     counter = 1  # the next row number openpyxl yields
     row_no = 0
-    cells: list | None = None
+    cols: list[int] | None = None  # the open row's column numbers and values
+    vals: list = []
+    in_order = True  # the open row's columns are 1, 2, 3, ... so far
     col = 0
     column_index = _column_index
+    date_style: dict[str, bool] = {}  # style index -> whether it is a date or time format
     for (row_open, r_attr, row_attrs, row_closed, row_end, letters, style, t, v, is_open, inline, is_empty_,
          other) in _SHEET_TOKEN.findall(body):
         if other:
             raise _Fallback
         if row_open:
-            if cells is not None or ' r="' in row_attrs:
+            if cols is not None or ' r="' in row_attrs:
                 raise _Fallback  # nested rows, or a row number after other attributes
             row_no = int(r_attr) if r_attr else row_no + 1
             col = 0
-            cells = []
+            cols, vals, in_order = [], [], True
             if row_closed:
-                counter = _emit(rows, counter, row_no, cells)
-                cells = None
+                counter = _emit(rows, counter, row_no, cols, vals, in_order)
+                cols = None
             continue
         if row_end:
-            if cells is None:
+            if cols is None:
                 raise _Fallback
-            counter = _emit(rows, counter, row_no, cells)
-            cells = None
+            counter = _emit(rows, counter, row_no, cols, vals, in_order)
+            cols = None
             continue
-        if cells is None:
+        if cols is None:
             raise _Fallback  # a cell outside a row
         col = column_index(letters) if letters else col + 1
         if t == "inlineStr":
@@ -198,54 +209,48 @@ def _parse_sheet(xml: bytes, shared, date_formats, timedelta_formats, epoch) -> 
             value = None
         else:
             value = _unescape(v) if "&" in v else v
-            if t == "" or t == "n":
-                value = float(value) if ("." in value or "E" in value or "e" in value) else int(value)
-                if style and int(style) in date_formats:
-                    try:
-                        value = from_excel(value, epoch, timedelta=int(style) in timedelta_formats)
-                    except (OverflowError, ValueError):
-                        value = "#VALUE!"
-            elif t == "s":
+            if t == "s":
                 value = shared[int(value)]
+            elif t == "" or t == "n":
+                value = float(value) if ("." in value or "E" in value or "e" in value) else int(value)
+                if style:
+                    is_date = date_style.get(style)
+                    if is_date is None:
+                        is_date = date_style[style] = int(style) in date_formats
+                    if is_date:
+                        try:
+                            value = from_excel(value, epoch, timedelta=int(style) in timedelta_formats)
+                        except (OverflowError, ValueError):
+                            value = "#VALUE!"
             elif t == "b":
                 value = bool(int(value))
             elif t == "d":
                 value = from_ISO8601(value)
-        cells.append((col, value))
-    if cells is not None:
+        in_order = in_order and col == len(cols) + 1
+        cols.append(col)
+        vals.append(value)
+    if cols is not None:
         raise _Fallback
     return rows
 
 
-_RANGES: dict[int, list[int]] = {}
-
-
-def _columns_upto(width: int) -> list[int]:
-    r = _RANGES.get(width)
-    if r is None:
-        r = _RANGES[width] = list(range(1, width + 1))
-    return r
-
-
-def _emit(rows: list[list], counter: int, row_no: int, cells: list) -> int:
+def _emit(rows: list[list], counter: int, row_no: int, cols: list[int], vals: list, in_order: bool) -> int:
     """Append one parsed row the way openpyxl's read-only `_cells_by_row` yields it."""
     while counter < row_no:  # missing rows
         rows.append([])
         counter += 1
     if counter <= row_no:
-        if not cells:
+        if not cols:
             rows.append([])
+        elif in_order:  # A, B, C, ... in order
+            rows.append(vals)
         else:
-            width = cells[-1][0]
-            columns = [c for c, _v in cells]
-            if width == len(cells) and columns == _columns_upto(width):  # A, B, C, ... in order
-                rows.append([value for _c, value in cells])
-            else:
-                row = [None] * width
-                for c, value in cells:
-                    if 1 <= c <= width:
-                        row[c - 1] = value
-                rows.append(row)
+            width = cols[-1]
+            row = [None] * width
+            for c, value in zip(cols, vals):
+                if 1 <= c <= width:
+                    row[c - 1] = value
+            rows.append(row)
         counter += 1
     return counter
 

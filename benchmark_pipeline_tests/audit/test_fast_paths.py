@@ -1,0 +1,146 @@
+"""The audit's fast paths find exactly what the plain ones find: segment-limited pattern matching, the
+per-run normalisation memo, the streaming sheet reader (against openpyxl) and lazily built locations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+from pathlib import Path
+
+import openpyxl
+import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benchmark_pipeline.audit import audit_release, detect
+from benchmark_pipeline.audit.detect import HARD, Detectors, TextStream, memoised_normalisation, normalise
+from benchmark_pipeline.audit.workbook import _fast_rows
+
+PATTERNS = [
+    (detect.CPR_RE, detect._CPR_CANDIDATE),
+    (detect.EMAIL_RE, detect._EMAIL_CANDIDATE),
+    (detect.SMALL_N_RE, detect._SMALL_N_CANDIDATE),
+]
+
+# Text made of the characters the three patterns turn on: digits, dashes and other separators, "@", dots,
+# "n", "=", ":", letters, spaces and the HARD separator, in runs that often form near-misses.
+pieces = st.sampled_from([
+    "0", "1", "2", "3", "9", "15", "0786", "150786", "1234", "-", "\u2013", ".", ",", "/", ":", "=", " ", "n",
+    "n =", "n=3", "N: 2", "@", "a", "jens", "kk", ".dk", "x", "_", "+", "%", "2x", "ø", HARD, HARD, "\n",
+])
+texts = st.lists(pieces, max_size=60).map("".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_segment_matching_finds_what_the_whole_text_finds(text):
+    for pattern, candidate in PATTERNS:
+        whole = [(m.start(), m.group(0), m.groupdict()) for m in pattern.finditer(text)]
+        limited = [(m.start(), m.group(0), m.groupdict()) for m in detect._matches(pattern, candidate, text)]
+        assert limited == whole, pattern.pattern
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(texts, max_size=8))
+def test_hits_on_a_stream_are_unchanged(cells):
+    stream = TextStream()
+    for i, cell in enumerate(cells):
+        stream.add(cell, f"cell {i}", HARD if i % 2 else detect.SOFT)
+    d = Detectors(["jens hansen har ingen tid til data"], 5)
+    found = [(h.pos, h.kind, h.key) for h in d.hits(stream.text)]
+    expected = []
+    for m in detect.CPR_RE.finditer(stream.text):
+        if detect.plausible_cpr_date(m["dd"], m["mm"], m["yy"]):
+            expected.append((m.start(), "cpr_number", "cpr" + m.group(0)))
+    for m in detect.EMAIL_RE.finditer(stream.text):
+        if not detect._RETINA.fullmatch(m["domain"]):
+            expected.append((m.start(), "email_address", "mail" + m.group(0)))
+    for m in detect.SMALL_N_RE.finditer(stream.text):
+        if 0 < int(m["n"]) < 5:
+            expected.append((m.start(), "small_cell", "n" + m.group(0)))
+    assert found == expected
+
+
+def test_the_normalisation_memo_lasts_one_audit_run(tmp_path):
+    assert detect._MEMO.get() is None
+    with memoised_normalisation():
+        assert normalise("  Ｖi\u200b  HAR ") == detect._normalise("  Ｖi\u200b  HAR ") == " vi har "
+        assert normalise(1234) == "1234"
+        assert detect._MEMO.get() == {"  Ｖi\u200b  HAR ": " vi har ", "1234": "1234"}
+    assert detect._MEMO.get() is None
+    (tmp_path / "notes.txt").write_text("Kontakt: jens.hansen@kk.dk\n", encoding="utf-8")
+    report = audit_release(tmp_path, forbidden_texts=["en lang kommentar fra en respondent"])
+    assert [f.kind for f in report.findings] == ["email_address"]
+    assert detect._MEMO.get() is None  # no survey text stays behind in the process
+
+
+def test_locations_of_page_findings_are_still_precise(tmp_path):
+    (tmp_path / "page.html").write_text(
+        '<html><body>\n<p title="skriv til jens.hansen@kk.dk">tekst</p>\n<svg><text>150786-1234</text></svg>\n'
+        "<td>n = 3</td></body></html>", encoding="utf-8")
+    (tmp_path / "chart.svg").write_text('<svg>\n<g><text>mail: a.b@kk.dk</text></g></svg>', encoding="utf-8")
+    report = audit_release(tmp_path)
+    where = sorted((f.file, f.location, f.kind) for f in report.findings)
+    assert where == [
+        ("chart.svg", "line 2: text of <text>", "email_address"),
+        ("page.html", "line 2: title attribute of <p>", "email_address"),
+        ("page.html", "line 3: text of <text> in inline <svg>", "cpr_number"),
+        ("page.html", "line 4: text of <td>", "small_cell"),
+    ]
+
+
+def _openpyxl_rows(path: Path) -> dict[str, list[list] | None]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
+    try:
+        out = {}
+        for ws in wb.worksheets:
+            fast = _fast_rows(wb, ws)
+            ws.reset_dimensions()
+            out[ws.title] = (fast, [list(r) for r in ws.iter_rows(values_only=True)])
+        return out
+    finally:
+        wb.close()
+
+
+def _edge_workbooks(folder: Path) -> list[Path]:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws["A1"], ws["C1"], ws["B3"], ws["E5"] = "x", 3, 2.5, True  # gaps, out-of-order widths, a skipped row
+    ws["A7"], ws["D2"], ws["F9"], ws["A20"] = dt.datetime(2020, 1, 2), "a&b <c> \"q\"", 1e20, "  "
+    ws.append([1, 2, 3])
+    wb.create_sheet("Tom")
+    openpyxl_path = folder / "openpyxl.xlsx"
+    wb.save(openpyxl_path)
+    xlsxwriter_path = folder / "xlsxwriter.xlsx"
+    book = xlsxwriter.Workbook(str(xlsxwriter_path))
+    sheet = book.add_worksheet()
+    sheet.write_string(0, 0, "x")
+    sheet.write_number(0, 2, 3)
+    sheet.write_number(2, 1, 2.5)
+    sheet.write_boolean(4, 4, True)
+    sheet.write_datetime(6, 0, dt.datetime(2020, 1, 2), book.add_format({"num_format": "yyyy-mm-dd"}))
+    sheet.write_string(1, 3, "a&b <c>")
+    sheet.write_blank(8, 3, None, book.add_format({"bold": True}))
+    sheet.write_number(9, 0, 1e20)
+    sheet.write_number(10, 1, -0.000123)
+    sheet.set_row(12, 30)
+    sheet.write_string(13, 2, "\u00e6\u00f8\u00e5 _x0041_")
+    book.add_worksheet("Tom")
+    book.close()
+    return [openpyxl_path, xlsxwriter_path]
+
+
+def test_streaming_sheet_reader_equals_openpyxl(tmp_path, release_template):
+    paths = [*_edge_workbooks(tmp_path), *sorted(Path(release_template).rglob("*.xlsx"))]
+    repo_data = Path(__file__).resolve().parents[2] / "data" / "raw"
+    paths += sorted(repo_data.glob("*/*.xlsx"))
+    assert len(paths) >= 3
+    fast_sheets = 0
+    for path in paths:
+        for title, (fast, expected) in _openpyxl_rows(path).items():
+            if fast is not None:
+                fast_sheets += 1
+                assert fast == expected, f"{path.name}: {title}"
+    assert fast_sheets >= 4  # the plain forms are read by the fast reader, not handed to openpyxl
