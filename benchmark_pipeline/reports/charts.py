@@ -353,20 +353,28 @@ def to_svg(chart: BarChart | TrendChart, fig: Figure | None = None) -> Markup:
 
 
 class LazySVG:
-    """A chart's inline SVG, drawn the first time a template shows it (never, when only the spec is used,
-    e.g. for the Dagster UI's PNG charts). Only for charts drawn on their own figure: a pooled figure is
-    redrawn for the next chart, so pooled charts are drawn at once with `to_svg`."""
+    """A chart's inline SVG, drawn the first time a template shows it (never, when only the spec is used).
+    Only for charts drawn on their own figure: a pooled figure is redrawn for the next chart, so pooled
+    charts are drawn at once with `to_svg`. The figure is kept, so the Dagster UI's PNG of the same chart
+    (`chart_png(chart, fig=lazy.figure)`) does not build it again."""
 
-    __slots__ = ("chart", "_markup")
+    __slots__ = ("chart", "_markup", "_figure")
 
     def __init__(self, chart: BarChart | TrendChart) -> None:
         self.chart = chart
         self._markup: Markup | None = None
+        self._figure: Figure | None = None
+
+    @property
+    def figure(self) -> Figure:
+        if self._figure is None:
+            self._figure = figure(self.chart)
+        return self._figure
 
     @property
     def markup(self) -> Markup:
         if self._markup is None:
-            self._markup = to_svg(self.chart)
+            self._markup = to_svg(self.chart, self.figure)
         return self._markup
 
     def __html__(self) -> str:
@@ -379,9 +387,10 @@ class LazySVG:
         return True
 
 
-def chart_png(chart: BarChart | TrendChart, dpi: int = 110) -> bytes:
-    """The chart as PNG bytes (e.g. for Dagster metadata or e-mail)."""
-    fig = figure(chart)
+def chart_png(chart: BarChart | TrendChart, dpi: int = 110, fig: Figure | None = None) -> bytes:
+    """The chart as PNG bytes (e.g. for Dagster metadata or e-mail); `fig` is the chart's own figure when it
+    has been drawn already (e.g. for the page's SVG): the PNG is the same."""
+    fig = fig if fig is not None else figure(chart)
     buf = io.BytesIO()
     with rc_context(RC):
         FigureCanvasAgg(fig)
@@ -389,8 +398,8 @@ def chart_png(chart: BarChart | TrendChart, dpi: int = 110) -> bytes:
     return buf.getvalue()
 
 
-def chart_markdown(chart: BarChart | TrendChart, dpi: int = 90) -> str:
+def chart_markdown(chart: BarChart | TrendChart, dpi: int = 90, fig: Figure | None = None) -> str:
     """Markdown with the chart as a base64 PNG data URI and its alt text, for `MetadataValue.md`."""
-    data = base64.b64encode(chart_png(chart, dpi=dpi)).decode("ascii")
+    data = base64.b64encode(chart_png(chart, dpi=dpi, fig=fig)).decode("ascii")
     alt = chart.alt.replace("[", "(").replace("]", ")").replace("\n", " ")
     return f"![{alt}](data:image/png;base64,{data})\n\n{chart.alt}\n"

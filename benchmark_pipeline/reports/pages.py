@@ -7,6 +7,7 @@ only lay them out. A suppressed row contributes a notice, never a number.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
@@ -89,6 +90,11 @@ class Context:
     history: list[YearData]
     min_respondents: int = 5
     names: dict = field(default_factory=dict)
+
+    @cached_property
+    def kommune_rows(self) -> dict[str, dict]:
+        """Each kommune's reference row by code, looked up once per page instead of indexing the table."""
+        return {str(r["kommune_kode"]): r for r in self.kommuner.table.to_dict("records")}
 
     @property
     def base_year(self) -> int | None:
@@ -493,7 +499,8 @@ def kommune_table(ctx: Context, kode: str, questions: tuple[str, ...], caption: 
     cols = ["Kommunen", "95\u00a0%-interval", f"Ændring siden {base} (procentpoint)" if base else "Ændring",
             "Signifikant ændring", "Regionen", "Kommunegruppen", "Hele landet", "Forskel til landet (procentpoint)",
             "Percentil"]
-    region, group = ctx.kommuner.region_of()[kode], ctx.kommuner.group_of()[kode]
+    row = ctx.kommune_rows[kode]
+    region, group = row["region_kode"], row["kommunegruppe_kode"]
     sections = []
     for q in questions:
         if not ctx.year.has_question(q):
@@ -529,7 +536,7 @@ def kommune_table(ctx: Context, kode: str, questions: tuple[str, ...], caption: 
 
 
 def kommune_context(ctx: Context, kode: str, charts: KommuneCharts) -> dict:
-    t = ctx.kommuner.table.set_index("kommune_kode").loc[kode]
+    t = ctx.kommune_rows[kode]
     name = t["officielt_navn"]
     region, group = str(t["region_kode"]), str(t["kommunegruppe_kode"])
     kb = ctx.year.benchmarks(kode)

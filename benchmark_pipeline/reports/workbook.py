@@ -200,14 +200,21 @@ def _column(series: pd.Series, fmt: str | None) -> tuple[str, list]:
     if values and all(v is None or isinstance(v, bool) or type(v).__name__ == "bool_" for v in values):
         return "bool", [None if v is None else bool(v) for v in values]
     out = []
+    strings = True
     for v in values:
-        if v is None or isinstance(v, bool):
+        if v is None:
             out.append(v)
+        elif type(v) is str:
+            out.append(v)
+        elif isinstance(v, bool):
+            out.append(v)
+            strings = False
         elif isinstance(v, (int, float)):
             out.append(None if isinstance(v, float) and not math.isfinite(v) else v)
+            strings = False
         else:
             out.append(str(v))
-    return "text", out
+    return ("string" if strings else "text"), out
 
 
 def _write_row(ws, r: int, values: list, fmts: list) -> None:
@@ -285,28 +292,23 @@ def write_workbook(path: Path, survey_year: int, tables: dict[str, pd.DataFrame]
             if not df.empty:
                 columns = [_column(df[col], f) for col, _h, f, _e in present]
                 cell_fmts = [fmt[f] if f is not None else None for _c, _h, f, _e in present]
-                writers = []
-                for c, ((kind, _values), cf) in enumerate(zip(columns, cell_fmts)):
-                    if kind == "number":
-                        writers.append(ws.write_number)
-                    elif kind == "bool":
-                        writers.append(ws.write_boolean)
-                    else:
-                        writers.append(None)  # mixed text column: per value
-                value_lists = [values for _kind, values in columns]
-                for r, row in enumerate(zip(*value_lists), start=1):
-                    for c, value in enumerate(row):
+                # One writer per column where every value has one kind; a mixed column picks per value.
+                writers = {"number": ws.write_number, "bool": ws.write_boolean, "string": ws.write_string}
+                column_writers = [(c, writers.get(kind), values, cf)
+                                  for c, ((kind, values), cf) in enumerate(zip(columns, cell_fmts))]
+                for r in range(len(df)):
+                    for c, write, values, cf in column_writers:
+                        value = values[r]
                         if value is None:
                             continue
-                        write = writers[c]
                         if write is not None:
-                            write(r, c, value, cell_fmts[c])
+                            write(r + 1, c, value, cf)
                         elif isinstance(value, str):
-                            ws.write_string(r, c, value, cell_fmts[c])
+                            ws.write_string(r + 1, c, value, cf)  # never a formula or a link
                         elif isinstance(value, bool):
-                            ws.write_boolean(r, c, value, cell_fmts[c])
+                            ws.write_boolean(r + 1, c, value, cf)
                         else:
-                            ws.write_number(r, c, value, cell_fmts[c])
+                            ws.write_number(r + 1, c, value, cf)
                 n_rows += len(df)
             if present:
                 ws.autofilter(0, 0, n_rows - 1, len(present) - 1)
@@ -316,13 +318,20 @@ def write_workbook(path: Path, survey_year: int, tables: dict[str, pd.DataFrame]
     return path
 
 
-def workbook_tables(tables: dict[str, pd.DataFrame]) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Normalised tables plus the release id of each (when present), for `write_workbook`."""
+def workbook_tables(tables: dict[str, pd.DataFrame], normalised: dict[str, pd.DataFrame] | None = None
+                    ) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """Normalised tables plus the release id of each (when present), for `write_workbook`.
+
+    `normalised` is `normalise_tables(tables)` when the caller has it already (the page context does);
+    it is not changed."""
     release_ids = {}
     for name, df in (tables or {}).items():
         if df is not None and "release_id" in df.columns and len(df):
             release_ids[name] = str(df["release_id"].iloc[0])
-    normal = normalise_tables(tables)
+    if normalised is None:
+        normal = normalise_tables(tables)
+    else:
+        normal = {name: df.copy(deep=False) for name, df in normalised.items()}
     for name, df in normal.items():
         if name in release_ids and not df.empty:
             df.insert(0, "release_id", release_ids[name])

@@ -15,10 +15,12 @@ from benchmark_pipeline.reports import (
     chart_png,
     national_chart,
     national_chart_markdown,
+    prepare_reports,
     render_reports,
 )
 from benchmark_pipeline.reports.formatting import fmt_pct, fmt_pct_interval, fmt_pp, fmt_score
 from benchmark_pipeline.reports.pages import kommune_context, make_context, KommuneCharts
+from benchmark_pipeline.reports.workbook import workbook_tables
 
 from .htmltools import attribute_values, svgs, tables, visible_text
 
@@ -374,6 +376,44 @@ def test_chart_png_and_markdown_for_dagster(report_tables, instrument_2024, komm
     assert chart_png(spec)[:8] == b"\x89PNG\r\n\x1a\n"
     with pytest.raises(ValueError):
         national_chart(2024, cur, instrument_2024, kommuner, chart="nope")
+
+
+def test_prepared_reports_give_the_same_files_and_ui_charts(tmp_path, report_tables, instrument_2024, kommuner,
+                                                           rendered_2024):
+    """One context for the pages and the UI charts (report_artefacts): the same files as render_reports, and
+    the same chart markdown as national_chart_markdown, whether a chart's figure was drawn for its SVG first
+    or not; a history and another minimum change none of the three UI charts."""
+    cur, history = report_tables
+    reports = prepare_reports(2024, cur, history, instrument_2024, kommuner, min_respondents=7)
+    before_write = reports.chart_markdown("use_contexts")  # figure drawn for the PNG first, SVG after
+    paths = reports.write(tmp_path)
+    assert [p.relative_to(tmp_path) for p in paths] == [p.relative_to(rendered_2024["dir"])
+                                                         for p in rendered_2024["paths"]]
+    fresh = prepare_reports(2024, cur, history, instrument_2024, kommuner)
+    fresh.write(tmp_path / "fresh")
+    for name in ("national.html", "kommuner/101.html", "workbook.xlsx"):
+        assert (tmp_path / "fresh" / name).read_bytes() == (rendered_2024["dir"] / name).read_bytes(), name
+    for chart in ("use_contexts", "anchoring_levels", "barriers"):
+        expected = national_chart_markdown(2024, cur, instrument_2024, kommuner, chart=chart)
+        assert fresh.chart_markdown(chart) == expected, chart  # after the page drew the figure's SVG
+        assert reports.chart_markdown(chart) == expected, chart
+    assert before_write == national_chart_markdown(2024, cur, instrument_2024, kommuner, chart="use_contexts")
+    for chart in ("trend", "region", "data_sources"):
+        assert fresh.chart(chart) is not None
+    with pytest.raises(ValueError):
+        fresh.chart_markdown("nope")
+
+
+def test_workbook_reuses_the_normalised_tables_without_changing_them(report_tables, instrument_2024, kommuner):
+    cur, history = report_tables
+    reports = prepare_reports(2024, cur, history, instrument_2024, kommuner)
+    columns = {name: list(df.columns) for name, df in reports.ctx.year.tables.items()}
+    own, own_ids = workbook_tables(cur)
+    reused, reused_ids = workbook_tables(cur, normalised=reports.ctx.year.tables)
+    assert own_ids == reused_ids
+    for name, df in own.items():
+        pd.testing.assert_frame_equal(reused[name], df, check_exact=True)
+    assert {name: list(df.columns) for name, df in reports.ctx.year.tables.items()} == columns
 
 
 def test_deterministic_output(tmp_path, report_tables, instrument_2024, kommuner, rendered_2024):
