@@ -143,10 +143,6 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(config).get_current_head()
 
 
-def _none_if_na(value):
-    return None if value is None or value is pd.NA or (isinstance(value, float) and value != value) else value
-
-
 def records(name: str, frame: pd.DataFrame) -> list[dict]:
     """Rows as plain Python values (no numpy scalars, NA as None) in the table's column order."""
     frame = schema.coerce(name, frame)
@@ -157,9 +153,12 @@ def records(name: str, frame: pd.DataFrame) -> list[dict]:
         schema.BOOL: bool,
     }
     columns = []
+    na = pd.NA
     for column in schema.spec(name).columns:
         convert = converters[column.type]
-        columns.append([None if _none_if_na(v) is None else convert(v) for v in frame[column.name].tolist()])
+        # None, NA and NaN become None (tested inline: this runs once per value of every table)
+        columns.append([None if v is None or v is na or (isinstance(v, float) and v != v) else convert(v)
+                        for v in frame[column.name].tolist()])
     names = schema.spec(name).column_names
     return [dict(zip(names, row)) for row in zip(*columns)]
 

@@ -4,19 +4,28 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance
+from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
+from benchmark_pipeline.defs.assets.publishing import UI_CHARTS
 from benchmark_pipeline.defs.runner import run_year
 from benchmark_pipeline.errors import EXIT_CONTENT
+from benchmark_pipeline.instrument import load_year
+from benchmark_pipeline.publication import HISTORY_TABLES
+from benchmark_pipeline.reference import load_kommuner
+from benchmark_pipeline.reports import national_chart_markdown
 from benchmark_pipeline.release import ReleaseStore
 from benchmark_pipeline.settings import Settings
 
 
 @pytest.fixture(scope="module")
-def two_years(tmp_path_factory):
+def instance():
+    return DagsterInstance.ephemeral()
+
+
+@pytest.fixture(scope="module")
+def two_years(tmp_path_factory, instance):
     """2023 and 2024 published in order into a fresh output folder and instance."""
     settings = Settings.from_env(output_dir=tmp_path_factory.mktemp("out"))
-    instance = DagsterInstance.ephemeral()
     outcomes = {year: run_year(settings, year, instance) for year in (2023, 2024)}
     store = ReleaseStore(settings.output_dir, settings.resolved_warehouse_url)
     return settings, store, outcomes
@@ -57,6 +66,22 @@ def test_national_report_exists_for_each_year(two_years):
         report = store.latest(year).path / "reports" / "national.html"
         assert report.is_file()
         assert "2023" in report.read_text(encoding="utf-8")
+
+
+def test_report_artefacts_show_the_articles_three_charts(two_years, instance):
+    """The UI charts come from the pages' context and figures; they are the charts of the published tables."""
+    settings, store, _ = two_years
+    records = instance.fetch_materializations(
+        AssetRecordsFilter(asset_key=AssetKey("report_artefacts"), asset_partitions=["2024"]), limit=1
+    ).records
+    metadata = records[0].asset_materialization.metadata
+    tables = {name: store.read_table(name, year=2024) for name in HISTORY_TABLES + (
+        "yoy_changes", "kommune_benchmarks", "quarantine_summary")}
+    instrument, kommuner = load_year(settings.data_dir, 2024), load_kommuner(settings.data_dir)
+    for chart in UI_CHARTS:
+        shown = metadata[f"chart/{chart}"].value
+        assert shown.startswith("![Vandret søjlediagram") and "(data:image/png;base64," in shown
+        assert shown == national_chart_markdown(2024, tables, instrument, kommuner, chart=chart), chart
 
 
 def test_unchanged_rerun_reuses_the_release(two_years):

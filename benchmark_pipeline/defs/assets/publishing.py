@@ -8,11 +8,12 @@ from pathlib import Path
 from dagster import AssetExecutionContext, Backoff, Jitter, MetadataValue, RetryPolicy, asset
 
 from benchmark_pipeline.defs.failures import user_facing_failures
+from benchmark_pipeline.defs.gc_pause import collector_paused
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.publication import free_texts, history_tables, input_files, publishable_tables
 from benchmark_pipeline.release import release_fingerprint
-from benchmark_pipeline.reports import national_chart_markdown, render_reports
+from benchmark_pipeline.reports import prepare_reports
 from benchmark_pipeline.versions import CODE_VERSIONS
 
 OWNERS = ["team:benchmark-data"]
@@ -57,27 +58,24 @@ def report_artefacts(
     Rendered from the disclosure-controlled tables into a work folder; the staged release takes them in.
     """
     year = int(context.partition_key)
-    with user_facing_failures():
+    with user_facing_failures(), collector_paused():
         settings = benchmark.settings()
         tables = publishable_tables(year, indicators, year_over_year_growth, kommune_benchmarks, validated_responses)
         out_dir = settings.output_dir / "work" / str(year) / context.run_id / "reports"
         if out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
-        instrument, kommuner = benchmark.instrument(year), benchmark.kommuner()
-        files = render_reports(
-            out_dir,
+        reports = prepare_reports(
             year,
             tables,
             history_tables(benchmark.release_store(), year),
-            instrument,
-            kommuner,
+            benchmark.instrument(year),
+            benchmark.kommuner(),
             min_respondents=settings.min_respondents,
         )
-        charts = {
-            f"chart/{name}": MetadataValue.md(national_chart_markdown(year, tables, instrument, kommuner, chart=name))
-            for name in UI_CHARTS
-        }
+        files = reports.write(out_dir)
+        # From the context and figures the pages used: nothing is normalised or drawn twice.
+        charts = {f"chart/{name}": MetadataValue.md(reports.chart_markdown(name)) for name in UI_CHARTS}
     context.add_output_metadata(
         {
             "files": len(files),

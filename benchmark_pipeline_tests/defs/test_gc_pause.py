@@ -1,0 +1,43 @@
+"""collector_paused: no cyclic collection inside the block, the collector exactly as it was after it."""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from benchmark_pipeline.defs.gc_pause import collector_paused
+
+
+def test_pauses_and_resumes_even_when_the_block_fails():
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError):
+        with collector_paused():
+            assert not gc.isenabled()
+            with collector_paused():  # nested: the outer block resumes it, not this one
+                assert not gc.isenabled()
+            assert not gc.isenabled()
+            raise RuntimeError("step failed")
+    assert gc.isenabled()
+
+
+def test_leaves_a_collector_the_caller_disabled_alone():
+    gc.disable()
+    try:
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_cycles_made_in_the_block_are_collected_after_it():
+    class Node:
+        pass
+
+    with collector_paused():
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        del a, b
+    gc.collect()
+    assert not [o for o in gc.get_objects() if type(o) is Node]
