@@ -15,7 +15,7 @@ from .errors import UnreadableExportError
 
 SEPARATORS = (",", ";", "\t")
 NUL_MESSAGE = "the file contains NUL bytes: not a text export (UTF-16 without a byte-order mark?)"
-_BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 def is_utf8(raw: bytes) -> bool:
@@ -35,7 +35,7 @@ def utf8_bytes(raw: bytes, path: Path | None = None) -> tuple[bytes, str]:
     A file that is UTF-8 already is handed on as it is: a large export is not decoded into a Python
     string and encoded back.
     """
-    if not raw.startswith(_BOMS) and is_utf8(raw):
+    if not raw.startswith(BOMS) and is_utf8(raw):
         if b"\x00" in raw:
             raise UnreadableExportError(NUL_MESSAGE, file=path)
         return raw, "utf-8"

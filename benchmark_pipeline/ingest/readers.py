@@ -22,7 +22,7 @@ import pyarrow.csv as pacsv
 from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import Kommuner
 
-from .encoding import sniff_separator, utf8_bytes
+from .encoding import BOMS, NUL_MESSAGE, sniff_separator, utf8_bytes
 from .errors import ExportNotFoundError, LayoutError, UnreadableExportError
 from .pii import is_personal_column
 
@@ -35,6 +35,7 @@ LAYOUT_FAMILY = {
     "msforms_xlsx": "msforms",
     "canonical_csv": "canonical",
 }
+HEAD_BYTES = 1 << 16  # enough for any header line; a longer one sends the file down the whole-file path
 DEFAULT_BLOCK_SIZE = 1 << 20  # pyarrow's default CSV block; a cell larger than a block is re-read as one block
 MAX_BLOCK_SIZE = (1 << 31) - 1
 FORMS_MARKERS = {"starttidspunkt", "fuldførelsestidspunkt", "start time", "completion time"}
@@ -157,10 +158,15 @@ def header_names(header_line: str, sep: str, path: Path) -> list[str]:
     return _unique_header(header, path)
 
 
+class _NotUtf8(Exception):
+    """A file read straight from disk turned out not to be UTF-8: read it whole and decode it instead."""
+
+
 def parse_text_table(
-    data: bytes, header_line: str, sep: str, path: Path, plain_columns: frozenset[str] | None = None
+    data: bytes | None, header_line: str, sep: str, path: Path, plain_columns: frozenset[str] | None = None
 ) -> pd.DataFrame:
-    """UTF-8 delimited bytes as a frame of raw text (blank = NA) with `source_row` (header = row 1).
+    """UTF-8 delimited bytes (or, with `data=None`, the file at `path`, which pyarrow reads itself and
+    checks for UTF-8) as a frame of raw text (blank = NA) with `source_row` (header = row 1).
 
     Columns named in `plain_columns` (ids, free text: nearly every value distinct) are read as text
     (`str`); every other column holds coded answers that repeat, and is read as a categorical of its
@@ -184,12 +190,13 @@ def parse_text_table(
 
     def read(block_size: int):
         return pacsv.read_csv(
-            pa.BufferReader(data),
+            pa.BufferReader(data) if data is not None else str(path),
             read_options=pacsv.ReadOptions(
                 column_names=internal, skip_rows=1, use_threads=True, block_size=block_size
             ),
             parse_options=pacsv.ParseOptions(
-                delimiter=sep, newlines_in_values=True, invalid_row_handler=on_invalid
+                # pyarrow hands the handler the row as text: only bytes known to be UTF-8 can be handed
+                delimiter=sep, newlines_in_values=True, invalid_row_handler=on_invalid if data is not None else None
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types=types,
@@ -206,10 +213,13 @@ def parse_text_table(
             if "straddl" not in str(exc) or bad_rows:
                 raise
             # a cell larger than a block (a very long free text): read the file as one block
-            table = read(min(max(len(data) + 1, DEFAULT_BLOCK_SIZE), MAX_BLOCK_SIZE))
+            size = len(data) if data is not None else path.stat().st_size
+            table = read(min(max(size + 1, DEFAULT_BLOCK_SIZE), MAX_BLOCK_SIZE))
     except (pa.ArrowException, ValueError, OverflowError) as exc:
+        if data is None and "invalid UTF8" in str(exc):
+            raise _NotUtf8() from None
         expected = len(names)
-        row = _first_ragged_row(data, sep, expected)
+        row = _first_ragged_row(data if data is not None else _read_bytes(path), sep, expected)
         if row is not None:
             raise UnreadableExportError(
                 f"the row has {row[1]} fields, the header has {expected} columns; separator {sep!r} "
@@ -230,8 +240,19 @@ def parse_text_table(
                 frame[name] = frame[name].cat.set_categories(frame[name].cat.categories.astype("str"))
         elif frame[name].dtype != "str":
             frame[name] = frame[name].astype("str")
+    if data is None:
+        _refuse_nul(frame, path)
     frame["source_row"] = np.arange(2, len(frame) + 2, dtype="int64")
     return frame
+
+
+def _refuse_nul(frame: pd.DataFrame, path: Path) -> None:
+    """What `utf8_bytes` refuses in a file read whole: a NUL byte, which only a cell can hold here."""
+    for name in frame.columns:
+        column = frame[name]
+        values = column.cat.categories.to_series() if isinstance(column.dtype, pd.CategoricalDtype) else column
+        if values.str.contains("\x00", regex=False, na=False).any():
+            raise UnreadableExportError(NUL_MESSAGE, file=path)
 
 
 def _first_ragged_row(data: bytes, sep: str, expected: int) -> tuple[int, int] | None:
@@ -264,21 +285,42 @@ _BINARY_SIGNATURES = (
 
 @dataclass(frozen=True)
 class _TextFile:
-    """A text export decoded to UTF-8 bytes, with its header line and separator."""
+    """A text export as UTF-8 bytes (None: read by pyarrow straight from disk), with its header line and separator."""
 
-    data: bytes
+    data: bytes | None
     header_line: str
     encoding: str
     separator: str
 
 
-def _load_text_file(path: Path) -> _TextFile:
-    raw = _read_bytes(path)
+def _read_head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(HEAD_BYTES)
+    except OSError as exc:
+        raise UnreadableExportError(f"cannot read the file ({exc.strerror or exc})", file=path) from None
+
+
+def _load_text_file(path: Path, whole: bool = False) -> _TextFile:
+    """The export's header and separator; its bytes too unless pyarrow can read it from disk.
+
+    A file with no BOM whose header line is UTF-8 is read by pyarrow itself (no copy of a large export in
+    memory; pyarrow checks every cell for UTF-8 and `parse_text_table` asks for the whole-file path when
+    one is not). Otherwise, or with `whole`, the bytes are decoded in the order of `utf8_bytes`.
+    """
+    head = _read_head(path)
     for signature, what in _BINARY_SIGNATURES:
-        if raw.startswith(signature):
+        if head.startswith(signature):
             raise UnreadableExportError(f"the file is {what}", file=path)
-    data, encoding = utf8_bytes(raw, path)
-    del raw
+    end = head.find(b"\n")
+    if not whole and end >= 0 and not head.startswith(BOMS) and b"\x00" not in head[:end]:
+        try:
+            header_line = head[:end].decode("utf-8").rstrip("\r")
+        except UnicodeDecodeError:
+            pass
+        else:
+            return _TextFile(None, header_line, "utf-8", sniff_separator(header_line))
+    data, encoding = utf8_bytes(_read_bytes(path), path)
     end = data.find(b"\n")
     header_line = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
     return _TextFile(data, header_line, encoding, sniff_separator(header_line))
@@ -286,7 +328,7 @@ def _load_text_file(path: Path) -> _TextFile:
 
 def _read_text_file(path: Path) -> tuple[pd.DataFrame, str, str]:
     """A small text file (a SurveyXact labels file) with every column as text."""
-    text = _load_text_file(path)
+    text = _load_text_file(path, whole=True)
     return parse_text_table(text.data, text.header_line, text.separator, path), text.encoding, text.separator
 
 
@@ -516,7 +558,11 @@ def _read_text(path: Path, instrument: YearInstrument) -> RawExport:
         )
     id_key = header_key("respondent_id" if layout == "canonical_csv" else instrument.respondent_id)
     plain = frozenset(free_text_columns(names, layout, instrument)) | {c for c in names if header_key(c) == id_key}
-    frame = parse_text_table(text.data, text.header_line, text.separator, path, plain)
+    try:
+        frame = parse_text_table(text.data, text.header_line, text.separator, path, plain)
+    except _NotUtf8:  # a Windows-1252 export with an ASCII header: decode it whole, as `utf8_bytes` does
+        text = _load_text_file(path, whole=True)
+        frame = parse_text_table(text.data, text.header_line, text.separator, path, plain)
     files, labels = [path], None
     if layout == "surveyxact_csv" and labels_path is not None:
         labels_frame, _, _ = _read_text_file(labels_path)

@@ -12,6 +12,7 @@ from benchmark_pipeline.ingest import (
     validate_export,
 )
 from benchmark_pipeline.ingest.mapping import canonical_column_order
+from benchmark_pipeline.ingest.errors import UnreadableExportError
 from benchmark_pipeline.ingest.readers import free_text_columns
 
 from .exports import canonical_table, make_answers, write_export, write_text, write_xlsx
@@ -250,6 +251,29 @@ def test_ragged_and_binary_text_files_name_row_and_kind(instrument_2024, kommune
     zipped.write_bytes(b"PK\x03\x04" + bytes(100))
     with pytest.raises(UnreadableExportError, match="Excel workbook"):
         read_export(zipped, instrument_2024, kommuner)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+def test_a_ragged_row_is_named_in_either_encoding(encoding, instrument_2024, kommuner, tmp_path):
+    """A UTF-8 export is parsed straight from disk, a Windows-1252 one after decoding: same message."""
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("respondent_id,kommune,kommentar\n1,101,Ærø\n2,101\n3,101,c\n", encoding=encoding)
+    with pytest.raises(UnreadableExportError, match=r"row 3: the row has 2 fields, the header has 3 columns"):
+        read_export(ragged, instrument_2024, kommuner)
+
+
+def test_a_nul_byte_in_a_cell_of_a_utf8_export_is_refused(instrument_2024, kommuner, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"respondent_id,kommune,kommentar\n1,101,ok\n2,147,a\x00b\n")
+    with pytest.raises(UnreadableExportError, match="NUL bytes"):
+        read_export(path, instrument_2024, kommuner)
+
+
+def test_windows_1252_body_under_an_ascii_header_is_decoded(instrument_2024, kommuner, tmp_path):
+    path = tmp_path / "export.csv"
+    path.write_bytes("respondent_id,kommune,kommentar\n1,101,Ærø og Læsø\n".encode("cp1252"))
+    raw = read_export(path, instrument_2024, kommuner)
+    assert raw.encoding == "cp1252" and raw.frame.loc[0, "kommentar"] == "Ærø og Læsø"
 
 
 def test_a_cell_larger_than_a_parse_block_is_read(instrument_2024, kommuner, tmp_path):
