@@ -1,7 +1,8 @@
 """Finding and reading one survey year's export, whatever its layout, encoding and separator.
 
-A reader returns raw values only (text, stripped, blank = NA) with the row number a person sees in the
-source file; mapping onto the stable ids happens in `mapping.py`.
+A reader returns raw values only (text, blank = NA) with the row number a person sees in the source file;
+a text export's coded columns arrive as categoricals of their raw texts, ids and free text as `str`.
+Mapping onto the stable ids happens in `mapping.py`.
 """
 
 from __future__ import annotations
