@@ -150,9 +150,6 @@ class Grid:
     row_location: Callable[[int], str]
     display: bool
 
-    def column(self, i: int) -> list:
-        return [row[i] if i < len(row) else None for row in self.rows]
-
 
 def check_grid(ctx: AuditContext, grid: Grid) -> None:
     """Disclosure rules: small cells, suppressed rows with values, numerators at kommune level, missing columns."""

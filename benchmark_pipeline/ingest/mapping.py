@@ -448,11 +448,11 @@ def _invalid_msgs(s: pd.Series, bad: np.ndarray, q: Question, layout: str) -> li
 def _rank_rules(ranks: np.ndarray, q: Question, column: str, problems: Problems, check_repeats: bool = True) -> None:
     """A rank used twice (the same option at two ranks), or rank 2/3 without rank 1."""
     if check_repeats:
-        repeated = np.zeros(len(ranks), dtype=bool)
+        ranked_twice = np.zeros(len(ranks), dtype=bool)
         for a in range(MAX_RANK):
             for b in range(a + 1, MAX_RANK):
-                repeated |= (ranks[:, a] >= 0) & (ranks[:, a] == ranks[:, b])
-        problems.add(np.flatnonzero(repeated), column, "invalid_rank", f"{q.id}: the same option is ranked twice")
+                ranked_twice |= (ranks[:, a] >= 0) & (ranks[:, a] == ranks[:, b])
+        problems.add(np.flatnonzero(ranked_twice), column, "invalid_rank", f"{q.id}: the same option is ranked twice")
     no_first = (ranks[:, 0] == NA_CODE) & ((ranks[:, 1:] >= 0).any(axis=1))
     problems.add(np.flatnonzero(no_first), column, "invalid_rank", f"{q.id}: rank 2 or 3 is given without a rank 1")
 

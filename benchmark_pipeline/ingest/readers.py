@@ -49,7 +49,8 @@ def header_key(name: object) -> str:
 
 @dataclass
 class RawExport:
-    """One export as read: raw text values (blank = NA) plus `source_row`, before any mapping."""
+    """One export as read: raw text values (blank = NA; a text export's coded columns as categoricals of
+    their texts) plus `source_row`, before any mapping."""
 
     path: Path
     files: list[Path]

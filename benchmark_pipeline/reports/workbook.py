@@ -181,7 +181,7 @@ class _ExactNumbers(Worksheet):
 
 
 def _column(series: pd.Series, fmt: str | None) -> tuple[str, list]:
-    """One column's kind ("number", "bool" or "text") and values; numbers stay unrounded, missing values
+    """One column's kind ("number", "bool", "string" for text only, or "text" for mixed) and values; numbers stay unrounded, missing values
     (None, NaN, infinities) are None and stay empty cells."""
     if fmt is not None:
         numbers = pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
