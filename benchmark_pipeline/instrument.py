@@ -7,6 +7,7 @@ spells them. Adding a survey year is adding a mapping file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -133,11 +134,14 @@ def instrument_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "instrument"
 
 
-def _read_yaml(path: Path) -> dict:
+def _file_bytes(path: Path) -> bytes:
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError as exc:
         raise InstrumentError(f"{path}: file not found") from exc
+
+
+def _parse_yaml(path: Path, raw: bytes) -> dict:
     try:
         doc = yaml.safe_load(raw.decode("utf-8"))
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -149,7 +153,11 @@ def _read_yaml(path: Path) -> dict:
 
 def load_registry(data_dir: Path) -> Registry:
     path = instrument_dir(data_dir) / "questions.yaml"
-    doc = _read_yaml(path)
+    return _parse_registry(path, _file_bytes(path))
+
+
+def _parse_registry(path: Path, raw: bytes) -> Registry:
+    doc = _parse_yaml(path, raw)
     questions, since = [], {}
     for q in doc.get("questions", []):
         if q.get("kind") not in QUESTION_KINDS:
@@ -172,14 +180,24 @@ def mapped_years(data_dir: Path) -> list[int]:
 
 def load_year(data_dir: Path, survey_year: int) -> YearInstrument:
     """The registry's questions as the given year's export spells them."""
-    registry = load_registry(data_dir)
-    path = instrument_dir(data_dir) / f"{survey_year}.yaml"
+    folder = instrument_dir(data_dir)
+    path = folder / f"{survey_year}.yaml"
     if not path.exists():
         known = ", ".join(str(y) for y in mapped_years(data_dir)) or "none"
         raise InstrumentError(
             f"no mapping for survey year {survey_year}: expected {path} (years with a mapping: {known})"
         )
-    doc = _read_yaml(path)
+    registry_path = folder / "questions.yaml"
+    return _parse_year(registry_path, _file_bytes(registry_path), path, _file_bytes(path), survey_year)
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_year(registry_path: Path, registry_raw: bytes, path: Path, raw: bytes, survey_year: int) -> YearInstrument:
+    """A year's instrument, parsed once per content of its two files: most steps of a run ask for it, and
+    parsing the YAML takes ~20 ms. An edited file is parsed again; an error is raised every time (not cached).
+    The result is immutable, so callers can share it."""
+    registry = _parse_registry(registry_path, registry_raw)
+    doc = _parse_yaml(path, raw)
     if int(doc.get("survey_year", -1)) != survey_year:
         raise InstrumentError(f"{path}: survey_year is {doc.get('survey_year')!r}, expected {survey_year}")
     layout = doc.get("layout")
@@ -219,5 +237,5 @@ def load_year(data_dir: Path, survey_year: int) -> YearInstrument:
         ignore_prefix=doc.get("ignore_prefix"),
         label_changes=changes,
         path=path,
-        sha256=hashlib.sha256(path.read_bytes()).hexdigest(),
+        sha256=hashlib.sha256(raw).hexdigest(),
     )
