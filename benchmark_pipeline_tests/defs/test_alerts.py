@@ -149,8 +149,13 @@ def failure_context(instance, benchmark_resource):
         instance=instance, raise_on_error=False, tags={"dagster/partition": "2024", "benchmark/trigger": "schedule"}
     )
     assert not result.success
-    run = instance.get_run_by_id(result.run_id)
-    [record] = instance.all_logs(result.run_id, of_type=DagsterEventType.RUN_FAILURE)
+    return run_failure_context(instance, result.run_id, benchmark_resource)
+
+
+def run_failure_context(instance, run_id, benchmark_resource):
+    """The failed run and the failure sensor's context for it, as the daemon would build them."""
+    run = instance.get_run_by_id(run_id)
+    [record] = instance.all_logs(run_id, of_type=DagsterEventType.RUN_FAILURE)
     return run, build_run_status_sensor_context(
         sensor_name="benchmark_run_failure_sensor",
         dagster_event=record.dagster_event,
@@ -195,15 +200,7 @@ def test_a_failed_yearly_run_gives_an_alert_with_the_cli_exit_code(scratch_setti
     with instance_for_test() as instance:
         outcome = run_year(scratch_settings, 2024, instance)
         assert outcome.exit_code == 2
-        run = instance.get_run_by_id(outcome.run_id)
-        [record] = instance.all_logs(outcome.run_id, of_type=DagsterEventType.RUN_FAILURE)
-        context = build_run_status_sensor_context(
-            sensor_name="benchmark_run_failure_sensor",
-            dagster_event=record.dagster_event,
-            dagster_instance=instance,
-            dagster_run=run,
-            resources={"benchmark": benchmark_resource},
-        ).for_run_failure()
+        _, context = run_failure_context(instance, outcome.run_id, benchmark_resource)
         benchmark_run_failure_sensor(context)
     alert = json.loads(alerts_file(scratch_settings.output_dir).read_text(encoding="utf-8"))
     assert alert["job_name"] == "yearly_benchmark"
