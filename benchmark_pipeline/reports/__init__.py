@@ -96,13 +96,10 @@ class PreparedReports:
         self.kommuner = kommuner
         self.min_respondents = min_respondents
         self.ctx = make_context(survey_year, tables, history, instrument, kommuner, min_respondents)
-        self._national: dict | None = None
 
-    @property
+    @functools.cached_property
     def national(self) -> dict:
-        if self._national is None:
-            self._national = national_context(self.ctx)
-        return self._national
+        return national_context(self.ctx)
 
     def _section(self, chart: str) -> dict | None:
         if chart not in NATIONAL_CHARTS:
