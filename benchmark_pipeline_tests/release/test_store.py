@@ -269,9 +269,8 @@ def test_a_crash_between_rename_and_commit_leaves_no_release(store, publisher, m
     assert second.revision == 2 and store.verify(second) == []
 
 
-@pytest.mark.slow
-def test_a_crash_after_commit_is_published_and_the_pointer_is_repaired(store, publisher, monkeypatch):
-    first = publisher.publish(2024)
+def crash_when_moving_the_pointer(monkeypatch) -> None:
+    """Publishing crashes right after the commit, when it moves `latest.json` (the repair check still works)."""
     real = ReleaseStore._write_latest_pointer
 
     def crash_when_moving(self, year, only_if_changed=False):
@@ -280,6 +279,12 @@ def test_a_crash_after_commit_is_published_and_the_pointer_is_repaired(store, pu
         return real(self, year, only_if_changed)
 
     monkeypatch.setattr(ReleaseStore, "_write_latest_pointer", crash_when_moving)
+
+
+@pytest.mark.slow
+def test_a_crash_after_commit_is_published_and_the_pointer_is_repaired(store, publisher, monkeypatch):
+    first = publisher.publish(2024)
+    crash_when_moving_the_pointer(monkeypatch)
     with pytest.raises(Crash):
         publisher.publish(2024, bump=0.05)
     monkeypatch.undo()
@@ -387,14 +392,7 @@ def test_a_publish_that_failed_before_the_rename_can_be_retried(store, publisher
 def test_a_reuse_after_a_crash_after_commit_repairs_the_pointer(store, publisher, monkeypatch):
     """The next run of the same inputs reuses the committed release; the reuse check moves the pointer."""
     first = publisher.publish(2024)
-    real = ReleaseStore._write_latest_pointer
-
-    def crash_when_moving(self, year, only_if_changed=False):
-        if not only_if_changed:
-            raise Crash("injected")
-        return real(self, year, only_if_changed)
-
-    monkeypatch.setattr(ReleaseStore, "_write_latest_pointer", crash_when_moving)
+    crash_when_moving_the_pointer(monkeypatch)
     with pytest.raises(Crash):
         publisher.publish(2024, bump=0.06)
     monkeypatch.undo()
