@@ -12,6 +12,8 @@ from benchmark_pipeline.settings import Settings
 
 # Tables earlier years contribute to a report's trends.
 HISTORY_TABLES = ("indicator_values", "barrier_scores", "year_summary")
+# Tables the exact disclosure audit reads (every value of a question at every geography is in them).
+DISCLOSURE_TABLES = ("indicator_values", "barrier_scores")
 
 
 def has_export(settings: Settings, survey_year: int) -> bool:
@@ -39,6 +41,18 @@ def previous_release(store, settings: Settings, survey_year: int):
             EXIT_CONTENT,
         )
     return release
+
+
+def published_revisions(store, survey_year: int) -> list[dict[str, pd.DataFrame]]:
+    """The disclosure tables of the year's releases that are still published (not withdrawn).
+
+    Whoever reads a new revision can read these too, and two revisions differ by few respondents, so the
+    exact disclosure audit takes them as known to the attacker."""
+    return [
+        {name: store.read_table(name, year=survey_year, release=release) for name in DISCLOSURE_TABLES}
+        for release in store.releases(survey_year)
+        if not release.withdrawn
+    ]
 
 
 def history_tables(store, survey_year: int) -> dict[int, dict[str, pd.DataFrame]]:

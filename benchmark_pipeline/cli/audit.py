@@ -1,5 +1,9 @@
 """`benchmark-pipeline audit`: the privacy audit of one release, or of every release in the output folder.
 
+Each release gets both audits: its files (free text, CPR numbers, e-mail addresses, small cells) and the
+exact disclosure audit of its tables (what an attacker can solve for, with the year's still-published
+revisions).
+
 Exit codes: 0 every audited release is clean; 1 findings; 2 misuse, or the release or folder not found;
 3 the environment failed (e.g. permission denied).
 """
@@ -47,6 +51,18 @@ def _release_folders(releases_dir: Path) -> list[Path]:
     return folders
 
 
+def _disclosure_summary(audit) -> str:
+    figures = (f"{audit.n_cells} suppressed n cells and {audit.count_cells} count cells tested "
+               f"in {audit.seconds:.1f} s")
+    if audit.passed:
+        return f"  exact disclosure audit: passed ({figures}; no suppressed value can be solved for)"
+    lines = [f"  exact disclosure audit: FAILED, {len(audit.leaks)} suppressed values can be solved for ({figures}):"]
+    lines += [f"    {leak}" for leak in audit.leaks[:10]]
+    if len(audit.leaks) > 10:
+        lines.append(f"    ... and {len(audit.leaks) - 10} more")
+    return "\n".join(lines)
+
+
 @click.command("audit")
 @click.option("--release", "release_id", metavar="ID", help="Release id, e.g. 2024-r1-0a1b2c3d4e5f.")
 @click.option("--path", "path", type=click.Path(path_type=Path, file_okay=False),
@@ -62,7 +78,10 @@ def audit(release_id, path, output_dir, forbidden_file, min_respondents, as_json
     """Check release folders for personal data: free text, CPR numbers, e-mail addresses and values
     resting on too few respondents, in every table, report, chart, workbook and metadata file."""
     from benchmark_pipeline.audit import audit_release
+    from benchmark_pipeline.audit.disclosure import audit_release_disclosure
+    from benchmark_pipeline.reference import load_kommuner
     from benchmark_pipeline.settings import Settings, SettingsError
+    from benchmark_pipeline.stats.geography import Geography
 
     if release_id and path:
         _fail("give either --release or --path, not both", EXIT_INPUT)
@@ -96,23 +115,33 @@ def audit(release_id, path, output_dir, forbidden_file, min_respondents, as_json
         if not folders:
             _fail(f"no releases found under {settings.releases_dir}", EXIT_INPUT)
 
-    reports = []
+    try:
+        geo = Geography.from_kommuner(load_kommuner(settings.data_dir))
+    except (OSError, ValueError) as exc:
+        _fail(f"cannot read the kommune reference in {settings.data_dir}: {exc}", EXIT_INPUT)
+    reports, exact = [], []
     for folder in folders:
         try:
             reports.append(audit_release(folder, forbidden_texts=forbidden,
                                          min_respondents=settings.min_respondents))
+            exact.append(audit_release_disclosure(folder, geo, settings.min_respondents,
+                                                  with_siblings=path is None))
         except FileNotFoundError as exc:
             _fail(str(exc), EXIT_INPUT)
+        except ValueError as exc:  # tables that contradict each other
+            _fail(f"{folder}: {exc}", EXIT_INPUT)
         except OSError as exc:
             _fail(f"cannot read {exc.filename or folder}: {exc.strerror or exc}", EXIT_ENVIRONMENT)
 
-    passed = all(r.passed for r in reports)
+    passed = all(r.passed for r in reports) and all(e.passed for e in exact)
     if as_json:
-        click.echo(json.dumps({"passed": passed, "releases": [r.to_dict() for r in reports]},
-                              ensure_ascii=False, indent=2))
+        releases = [{**r.to_dict(), "disclosure": {**e.metadata(), "first_leaks": [str(x) for x in e.leaks[:20]]}}
+                    for r, e in zip(reports, exact)]
+        click.echo(json.dumps({"passed": passed, "releases": releases}, ensure_ascii=False, indent=2))
     else:
-        for r in reports:
+        for r, e in zip(reports, exact):
             click.echo(r.summary())
+            click.echo(_disclosure_summary(e))
         if len(reports) > 1:
             bad = sum(not r.passed for r in reports)
             click.echo(f"{len(reports)} releases audited: "

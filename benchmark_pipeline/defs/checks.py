@@ -13,7 +13,10 @@ from benchmark_pipeline.defs.gc_pause import collector_paused
 from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.ingest import canonical_schema
+from benchmark_pipeline.publication import published_revisions
 from benchmark_pipeline.stats import verify_disclosure
+from benchmark_pipeline.stats.attack import audit_tables
+from benchmark_pipeline.stats.geography import Geography
 
 FINDINGS_SHOWN = 20
 
@@ -71,15 +74,33 @@ def _staged_tables(outcome: StagedOutcome) -> dict[str, pd.DataFrame]:
 
 @asset_check(asset=staged_release, partitions_def=survey_years, blocking=True)
 def disclosure_control(benchmark: BenchmarkSettings, staged_release: StagedOutcome) -> AssetCheckResult:
-    """No published value rests on fewer than the minimum respondents or can be recovered by subtraction."""
+    """No published value rests on fewer than the minimum respondents, and an attacker with every table of
+    the release and of the year's still-published revisions can solve for no suppressed value (exact audit).
+
+    The rule check runs first (fast, and it names broken rows); the exact audit is what guarantees safety."""
     if staged_release.reused is not None:
         return AssetCheckResult(passed=True, metadata={"reused_release_id": staged_release.reused.release_id})
-    violations = verify_disclosure(
-        _staged_tables(staged_release), benchmark.kommuner(), benchmark.settings().min_respondents
+    minimum = benchmark.settings().min_respondents
+    tables = _staged_tables(staged_release)
+    violations = verify_disclosure(tables, benchmark.kommuner(), minimum)
+    if violations:
+        return AssetCheckResult(
+            passed=False,
+            metadata={"violations": len(violations), "first_violations": MetadataValue.json(violations[:FINDINGS_SHOWN])},
+        )
+    audit = audit_tables(
+        tables,
+        Geography.from_kommuner(benchmark.kommuner()),
+        minimum,
+        earlier=published_revisions(benchmark.release_store(), staged_release.survey_year),
     )
     return AssetCheckResult(
-        passed=not violations,
-        metadata={"violations": len(violations), "first_violations": MetadataValue.json(violations[:FINDINGS_SHOWN])},
+        passed=audit.passed,
+        metadata={
+            "violations": 0,
+            **audit.metadata(),
+            "first_leaks": MetadataValue.json([str(leak) for leak in audit.leaks[:FINDINGS_SHOWN]]),
+        },
     )
 
 

@@ -42,8 +42,7 @@ SHARE_QUESTIONS_ORDER = (
 )
 BACKGROUND_QUESTIONS = ("fagomraade", "stilling")
 SUPPRESSION_TEXT = {
-    "below_minimum": "færre end {m} besvarelser",
-    "complementary": "skjult for at beskytte en anden enheds tal (sekundær diskretionering)",
+    "confidential": "fortroligt: færre end {m} besvarelser, eller skjult så andre tal ikke kan regnes ud",
     "no_respondents": "ingen besvarelser",
 }
 

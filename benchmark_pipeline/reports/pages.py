@@ -392,7 +392,7 @@ def method_section(ctx: Context) -> dict:
             qrows.append({"head": RULE_TEXT.get(str(r.get("rule")), str(r.get("rule"))),
                           "cells": [cell(str(r.get("column") or ""), "text"), cell(fmt_int(r.get("rows")))]})
     # how many kommuner are published for the headline question (counts of kommuner, not of people)
-    reasons = {"published": 0, "no_respondents": 0, "below_minimum": 0, "complementary": 0}
+    reasons = {"published": 0, "no_respondents": 0, "confidential": 0}
     for kode in ctx.kommuner.codes:
         row = ctx.year.value("kommune", kode, HEADLINE_INDICATORS[0])
         if row is None:

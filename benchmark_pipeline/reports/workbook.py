@@ -50,8 +50,8 @@ SHEETS: list[tuple[str, str, list[tuple[str, str, str | None, str]]]] = [
         ("ci_low", "Nedre grænse (95 %)", PCT, "Nedre grænse af 95 %-konfidensintervallet (Wilson)."),
         ("ci_high", "Øvre grænse (95 %)", PCT, "Øvre grænse af 95 %-konfidensintervallet (Wilson)."),
         ("suppressed", "Diskretioneret", None, "SAND, når tallet ikke offentliggøres."),
-        ("suppression_reason", "Årsag", None, "below_minimum: færre end minimum besvarelser; complementary: skjult "
-                                             "for at beskytte et andet tal; no_respondents: ingen besvarelser."),
+        ("suppression_reason", "Årsag", None, "confidential: fortroligt (færre end minimum besvarelser, eller skjult "
+                                             "så andre tal ikke kan regnes ud); no_respondents: ingen besvarelser."),
     ]),
     ("Barrierer", "barrier_scores", [
         ("release_id", "Udgivelse", None, "Id for udgivelsen."),

@@ -20,6 +20,15 @@ indicator of one question at one geography shares the decision.
   or at least two; where exactly one is left, the smallest published member of that sum (ties: lowest
   code) is suppressed too (`complementary`), or the aggregate when no member is published.
 
+- The exact audit decides (`protect_question`): the rules above are the first pass; then the attacker's
+  integer program (`stats/attack.py`) is solved over what that decision would publish, and while it
+  pins a suppressed value, one more cell is suppressed: the smallest published member (by n, ties: lowest
+  code) of a sum the leaked cell is in (its region and kommunegruppe first, then all kommuner), or, where
+  no member is left, the smallest published aggregate of those sums.
+- Published reasons: `no_respondents`, or `confidential` for every other suppression. Which rule
+  suppressed a cell (`below_minimum`, `complementary`, `disclosure_audit`) is the private trail: the
+  labels told an attacker which hidden kommune was the small one.
+
 Order: the SURVEY.md rule runs to a fixed point (passes over regions, kommunegrupper, national, each in
 code order); then the first sum (same order, national -> kommuner last) that still leaves something
 recoverable gets one more suppression, and the SURVEY.md rule runs again; until nothing is left to fix.
@@ -29,16 +38,21 @@ Where the SURVEY.md rule alone leaves nothing recoverable, the result is exactly
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.stats.attack import PublishedQuestion, audit_question, published_question
 from benchmark_pipeline.stats.geography import Geography, code_key
 from benchmark_pipeline.stats.tables import (
+    LEVELS,
     NATIONAL_CODE,
     REASON_BELOW_MINIMUM,
     REASON_COMPLEMENTARY,
+    REASON_CONFIDENTIAL,
+    REASON_DISCLOSURE_AUDIT,
     REASON_NO_RESPONDENTS,
     check_min_respondents,
 )
@@ -84,14 +98,92 @@ def decide_suppression_geo(n_kommune: np.ndarray, geo: Geography, minimum: int) 
     )
 
 
-def suppression_by_cell(n_kommune: np.ndarray, geo: Geography, minimum: int) -> tuple[np.ndarray, np.ndarray]:
-    """The decision of `decide_suppression_geo` as (suppressed, reason or None) arrays in `geo.cells`
-    order, for callers that spread it over many rows: building a frame per question cost more than deciding."""
+def public_reasons(detail: np.ndarray) -> np.ndarray:
+    """The reasons a release shows: `no_respondents`, or `confidential` for every other suppression."""
+    return np.array([r if r is None or r == REASON_NO_RESPONDENTS else REASON_CONFIDENTIAL for r in detail],
+                    dtype=object)
+
+
+@dataclass(frozen=True)
+class QuestionDecision:
+    """The suppression of one question at every cell (`geo.cells` order)."""
+
+    suppressed: np.ndarray  # bool
+    reason: np.ndarray  # public reason or None
+    detail: np.ndarray  # the rule that suppressed it (private trail) or None
+    audit_rounds: int  # exact audits it took (1: the rules alone were enough)
+
+
+def protect_question(
+    geo: Geography, survey_year: int, question_id: str, kind: str, options, n_kommune: np.ndarray,
+    base_kommune: np.ndarray, minimum: int, earlier: list[PublishedQuestion] = (),
+) -> QuestionDecision:
+    """The rules' decision, extended until the exact audit finds nothing to solve for.
+
+    `base_kommune` holds the true counts per kommune (single/multi: per option; ranked: first, second,
+    third per option), which the audit uses as a known solution. `earlier` are the views of the year's
+    still-published revisions, audited together with this one."""
     _, reason = _decide(n_kommune, geo, minimum)
-    if len(reason) != len(geo.cells[0]):
-        raise ValueError("geography cells are not distinct (a code occurs twice at one level)")
-    reasons = np.array(list(reason.values()), dtype=object)
-    return np.array([r is not None for r in reasons], dtype=bool), reasons
+    detail = np.array(list(reason.values()), dtype=object)
+    n_cells = geo.stack(np.asarray(n_kommune, dtype=np.int64))
+    free: frozenset = frozenset()
+    rounds = 0
+    while True:
+        rounds += 1
+        suppressed = np.array([r is not None for r in detail], dtype=bool)
+        view = published_question(geo, survey_year, question_id, kind, options, n_kommune, base_kommune,
+                                  suppressed, public_reasons(detail))
+        audit = audit_question(geo, view, minimum, list(earlier), truth=(n_kommune, base_kommune),
+                               figures=False, known_free=free)
+        if not audit.leaks:
+            return QuestionDecision(suppressed, public_reasons(detail), detail, rounds)
+        free = frozenset(audit.free)
+        # One more suppression per leaked cell, in cell order; each choice sees the ones before it.
+        for cell in dict.fromkeys(_cell_index(geo, leak.geography_level, leak.geography_code)
+                                  for leak in audit.leaks):
+            target = _next_suppression(geo, cell, suppressed, n_cells)
+            if target is None:
+                raise RuntimeError(f"{survey_year} {question_id}: disclosure control found no cell left to "
+                                   f"suppress for {geo.cells[0][cell]} {geo.cells[1][cell]}")
+            detail[target] = REASON_DISCLOSURE_AUDIT
+            suppressed[target] = True
+
+
+def _cell_index(geo: Geography, level: str, code: str) -> int:
+    levels, codes = geo.cells
+    return int(np.flatnonzero((levels == level) & (codes == code))[0])
+
+
+def _next_suppression(geo: Geography, cell: int, suppressed: np.ndarray, n: np.ndarray) -> int | None:
+    """The cell to suppress for a leak at `cell`: the smallest published member of the sums it is in
+    (region and kommunegruppe before all kommuner), else the smallest published aggregate of those sums."""
+    levels, codes = geo.cells
+    nr, ng = len(geo.region_codes), len(geo.group_codes)
+    first_kommune = 1 + nr + ng
+    level = levels[cell]
+    if level == "kommune":
+        k = cell - first_kommune
+        rings = [
+            [first_kommune + j for j in np.flatnonzero((geo.region_idx == geo.region_idx[k])
+                                                       | (geo.group_idx == geo.group_idx[k]))],
+            [first_kommune + j for j in range(len(geo.kommune_codes))],
+        ]
+        aggregates = [1 + geo.region_idx[k], 1 + nr + geo.group_idx[k], 0]
+    elif level in ("region", "kommunegruppe"):
+        siblings = range(1, 1 + nr) if level == "region" else range(1 + nr, first_kommune)
+        idx = geo.region_idx if level == "region" else geo.group_idx
+        own = cell - (1 if level == "region" else 1 + nr)
+        rings = [[first_kommune + j for j in np.flatnonzero(idx == own)] + list(siblings)]
+        aggregates = [0]
+    else:
+        rings = [list(range(1, first_kommune))]
+        aggregates = []
+    for ring in rings:
+        published = [c for c in ring if c != cell and not suppressed[c]]
+        if published:
+            return min(published, key=lambda c: (n[c], LEVELS.index(levels[c]), code_key(codes[c])))
+    published = [c for c in aggregates if not suppressed[c]]
+    return min(published, key=lambda c: (n[c], code_key(codes[c]))) if published else None
 
 
 def _decide(n_kommune: np.ndarray, geo: Geography, minimum: int) -> tuple[dict[Cell, int], dict[Cell, str | None]]:

@@ -15,7 +15,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from benchmark_pipeline.instrument import Question, YearInstrument
 from benchmark_pipeline.reference import Kommuner
-from benchmark_pipeline.stats.disclosure import suppression_by_cell
+from benchmark_pipeline.stats.attack import questions_from_tables
+from benchmark_pipeline.stats.disclosure import protect_question
 from benchmark_pipeline.stats.geography import Geography, factorize
 from benchmark_pipeline.stats.tables import (
     BARRIER_SCORES_COLUMNS,
@@ -173,7 +174,7 @@ def _long_rows(geo: Geography, n_kommune, values: dict, labels: dict, decision, 
 
     `values` maps a column to a (kommuner × options) array, summed up to every cell; `labels` maps a column
     to one label per option. Rows run cell by cell (options inside), or option by option with
-    `option_major`. `decision` is (suppressed, reason) per cell, from `suppression_by_cell`."""
+    `option_major`. `decision` is (suppressed, public reason) per cell, from `protect_question`."""
     n_cells = len(geo.cells[0])
     m = len(next(iter(labels.values())))
     if option_major:
@@ -244,22 +245,41 @@ def _finish_indicators(rows: dict, geo: Geography, survey_year: int) -> pd.DataF
 
 
 def compute_indicators(
-    validated: pd.DataFrame, instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = 5
+    validated: pd.DataFrame, instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = 5,
+    earlier_revisions: list[dict[str, pd.DataFrame]] = (),
 ) -> dict[str, pd.DataFrame]:
-    """`indicator_values` and `barrier_scores` for one survey year, disclosure control applied."""
+    """`indicator_values` and `barrier_scores` for one survey year, disclosure control applied, and the
+    private `suppression_trail` (which rule suppressed each cell; never published).
+
+    `earlier_revisions` are the tables of the year's releases that are still published: the exact audit
+    takes them as known to the attacker."""
     minimum = check_min_respondents(min_respondents)
     geo = Geography.from_kommuner(kommuner)
     nk = len(geo.kommune_codes)
     _require(validated, ["kommune"])
     kidx = geo.kommune_index(validated["kommune"])
     year = int(instrument.survey_year)
+    earlier = [{q.question_id: q for q in questions_from_tables(t, geo)} for t in earlier_revisions]
 
     indicator_parts: list[dict] = []
     barrier_parts: list[dict] = []
+    trail: list[pd.DataFrame] = []
+
+    def protect(q, n, base):
+        views = [e[q.id] for e in earlier if q.id in e and e[q.id].options == q.option_ids]
+        decision = protect_question(geo, year, q.id, q.kind, q.option_ids, n, base, minimum, views)
+        level, code = geo.cells
+        trail.append(pd.DataFrame({
+            "survey_year": year, "question_id": q.id, "geography_level": level, "geography_code": code,
+            "n": geo.stack(n), "rule": decision.detail, "reason": decision.reason,
+            "audit_rounds": decision.audit_rounds,
+        })[lambda f: f["rule"].notna()])
+        return decision.suppressed, decision.reason
+
     for q in instrument.questions:
         if q.kind in ("single", "multi"):
             n, counts = (_single_stats if q.kind == "single" else _multi_stats)(validated, q, kidx, nk)
-            decision = suppression_by_cell(n, geo, minimum)
+            decision = protect(q, n, counts)
             labels = {
                 "indicator_id": [f"{q.id}.{o}" for o in q.option_ids],
                 "question_id": [q.id] * len(q.option_ids),
@@ -269,7 +289,7 @@ def compute_indicators(
             indicator_parts.append(_long_rows(geo, n, {"count": counts}, labels, decision))
         elif q.kind == "ranked":
             n, (first, second, third) = _ranked_stats(validated, q, kidx, nk)
-            decision = suppression_by_cell(n, geo, minimum)
+            decision = protect(q, n, np.hstack([first, second, third]))
             opts = q.option_ids
             # per option its top-3 rows, then its first-rank rows
             counts = np.stack([first + second + third, first], axis=2).reshape(nk, 2 * len(opts))
@@ -292,7 +312,9 @@ def compute_indicators(
         barrier_scores = _finish_barriers(_level_order(_concat(barrier_parts), geo), geo, year)
     else:
         barrier_scores = empty_frame(BARRIER_SCORES_COLUMNS)
-    return {"indicator_values": indicator_values, "barrier_scores": barrier_scores}
+    suppression_trail = pd.concat(trail, ignore_index=True) if trail else pd.DataFrame()
+    return {"indicator_values": indicator_values, "barrier_scores": barrier_scores,
+            "suppression_trail": suppression_trail}
 
 
 def _finish_barriers(rows: dict, geo: Geography, survey_year: int) -> pd.DataFrame:

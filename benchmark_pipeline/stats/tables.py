@@ -11,7 +11,10 @@ NATIONAL_CODE = "DK"
 REASON_NO_RESPONDENTS = "no_respondents"
 REASON_BELOW_MINIMUM = "below_minimum"
 REASON_COMPLEMENTARY = "complementary"
-SUPPRESSION_REASONS = (REASON_NO_RESPONDENTS, REASON_BELOW_MINIMUM, REASON_COMPLEMENTARY)
+REASON_DISCLOSURE_AUDIT = "disclosure_audit"  # suppressed so that the exact audit finds nothing to solve for
+REASON_CONFIDENTIAL = "confidential"  # what a release shows for every suppression but no_respondents
+# The reasons a release may show; which rule suppressed a cell stays in the private trail.
+SUPPRESSION_REASONS = (REASON_NO_RESPONDENTS, REASON_CONFIDENTIAL)
 
 MEASURES = ("share", "top3", "first")
 CONFIDENCE = 0.95

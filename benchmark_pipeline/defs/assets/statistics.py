@@ -7,7 +7,7 @@ from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.metadata import table_preview, table_schema
 from benchmark_pipeline.defs.partitions import previous_survey_year, survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
-from benchmark_pipeline.publication import previous_release
+from benchmark_pipeline.publication import previous_release, published_revisions
 from benchmark_pipeline.stats import (
     compute_indicators,
     compute_kommune_benchmarks,
@@ -39,8 +39,9 @@ def _table_metadata(frame, preview_filter=None) -> dict:
 def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, validated_responses) -> dict:
     """Share indicators (Wilson intervals) and weighted barrier scores at every geography level.
 
-    Disclosure control (minimum respondents, complementary suppression) is applied here, before anything
-    downstream sees a value.
+    Disclosure control is applied here, before anything downstream sees a value: the minimum, complementary
+    suppression, and more suppression until the exact audit (an attacker's integer program over the tables
+    and the year's still-published revisions) can solve for no suppressed value.
     """
     year = int(context.partition_key)
     with user_facing_failures():
@@ -50,12 +51,17 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
             benchmark.instrument(year),
             benchmark.kommuner(),
             min_respondents=settings.min_respondents,
+            earlier_revisions=published_revisions(benchmark.release_store(), year),
         )
     values = tables["indicator_values"]
+    trail = tables["suppression_trail"]
     national = lambda f: f["geography_level"].eq("national")  # noqa: E731
     context.add_output_metadata(
         {
             **_table_metadata(values, national),
+            # counts of suppressed cells only: the rule behind each one is the private trail
+            "suppressed_cells": len(trail),
+            "suppressed_by_exact_audit": int(trail["rule"].eq("disclosure_audit").sum()) if len(trail) else 0,
             "barrier_scores_rows": len(tables["barrier_scores"]),
             "barrier_scores_preview": table_preview(tables["barrier_scores"][national(tables["barrier_scores"])]),
         }
