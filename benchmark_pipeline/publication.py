@@ -43,18 +43,6 @@ def previous_release(store, settings: Settings, survey_year: int):
     return release
 
 
-def published_revisions(store, survey_year: int) -> list[dict[str, pd.DataFrame]]:
-    """The disclosure tables of the year's releases that are still published (not withdrawn).
-
-    Whoever reads a new revision can read these too, and two revisions differ by few respondents, so the
-    exact disclosure audit takes them as known to the attacker."""
-    return [
-        {name: store.read_table(name, year=survey_year, release=release) for name in DISCLOSURE_TABLES}
-        for release in store.releases(survey_year)
-        if not release.withdrawn
-    ]
-
-
 def history_tables(store, survey_year: int) -> dict[int, dict[str, pd.DataFrame]]:
     """Earlier years' published tables (their latest releases), for trends in the reports."""
     history: dict[int, dict[str, pd.DataFrame]] = {}

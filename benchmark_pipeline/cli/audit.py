@@ -1,8 +1,7 @@
 """`benchmark-pipeline audit`: the privacy audit of one release, or of every release in the output folder.
 
 Each release gets both audits: its files (free text, CPR numbers, e-mail addresses, small cells) and the
-exact disclosure audit of its tables (what an attacker can solve for, with the year's still-published
-revisions).
+exact disclosure audit of its tables (what an attacker can solve for).
 
 Exit codes: 0 every audited release is clean; 1 findings; 2 misuse, or the release or folder not found;
 3 the environment failed (e.g. permission denied).
@@ -124,8 +123,7 @@ def audit(release_id, path, output_dir, forbidden_file, min_respondents, as_json
         try:
             reports.append(audit_release(folder, forbidden_texts=forbidden,
                                          min_respondents=settings.min_respondents))
-            exact.append(audit_release_disclosure(folder, geo, settings.min_respondents,
-                                                  with_siblings=path is None))
+            exact.append(audit_release_disclosure(folder, geo, settings.min_respondents))
         except FileNotFoundError as exc:
             _fail(str(exc), EXIT_INPUT)
         except ValueError as exc:  # tables that contradict each other

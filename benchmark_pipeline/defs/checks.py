@@ -13,7 +13,6 @@ from benchmark_pipeline.defs.gc_pause import collector_paused
 from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.ingest import canonical_schema
-from benchmark_pipeline.publication import published_revisions
 from benchmark_pipeline.stats import verify_disclosure
 from benchmark_pipeline.stats.attack import audit_tables
 from benchmark_pipeline.stats.geography import Geography
@@ -75,7 +74,7 @@ def _staged_tables(outcome: StagedOutcome) -> dict[str, pd.DataFrame]:
 @asset_check(asset=staged_release, partitions_def=survey_years, blocking=True)
 def disclosure_control(benchmark: BenchmarkSettings, staged_release: StagedOutcome) -> AssetCheckResult:
     """No published value rests on fewer than the minimum respondents, and an attacker with every table of
-    the release and of the year's still-published revisions can solve for no suppressed value (exact audit).
+    the release can solve for no suppressed value (exact audit).
 
     The rule check runs first (fast, and it names broken rows); the exact audit is what guarantees safety."""
     if staged_release.reused is not None:
@@ -88,12 +87,7 @@ def disclosure_control(benchmark: BenchmarkSettings, staged_release: StagedOutco
             passed=False,
             metadata={"violations": len(violations), "first_violations": MetadataValue.json(violations[:FINDINGS_SHOWN])},
         )
-    audit = audit_tables(
-        tables,
-        Geography.from_kommuner(benchmark.kommuner()),
-        minimum,
-        earlier=published_revisions(benchmark.release_store(), staged_release.survey_year),
-    )
+    audit = audit_tables(tables, Geography.from_kommuner(benchmark.kommuner()), minimum)
     return AssetCheckResult(
         passed=audit.passed,
         metadata={

@@ -16,9 +16,9 @@ A release is safe when, for every suppressed cell,
 - no share is proven 100 % (the count equals n in every feasible solution).
 Counts proven 0 are allowed and counted (see docs/methodology.md, "Exact disclosure audit").
 
-Earlier revisions of the same year that are still published join the program: their own unknowns, and
-a link saying the two revisions differ by no more respondent-answers than the least change that fits
-both (`_link_revisions`). Every feasible solution of that program is one of the attacker's candidates.
+Each release is audited on its own. Two revisions of one year differ by a few respondents, and how an
+attacker may combine them depends on what changed, which the tables do not say; docs/methodology.md
+says what that leaves open and what to do (withdraw the earlier revision).
 
 Speed: a feasible point is known (the true values while suppressing; else one solve), so most cells are
 shown free by a few solves in random directions and only the rest are solved one by one.
@@ -274,11 +274,8 @@ class _Program:
         self.lb = np.zeros(self.nvars)
         self.ub = np.full(self.nvars, float(N_CAP))
         self.feasible_fixed = True  # False when the published constants alone contradict each other
-        self.solves_done = 0
         for r, view in enumerate(views):
             self._add_revision(r, view)
-        if len(views) > 1:
-            self._link_revisions()
 
     # expressions --------------------------------------------------------------------------------
     def expr(self, r: int, cell: int, what: str, col: int | None = None) -> tuple[dict[int, float], float]:
@@ -385,59 +382,6 @@ class _Program:
         elif not (low - 1e-9 <= 0 <= high + 1e-9):
             self.feasible_fixed = False
 
-    def _link_revisions(self) -> None:
-        """Revisions of one year differ by few respondents: the attacker assumes the least change that fits.
-
-        For each later revision r and the first (the release audited), per kommune the absolute change of n
-        and of every base count is bounded by a slack; the sum of slacks is at most the smallest total change
-        consistent with both releases. Any attacker who assumes a larger change has a wider feasible set,
-        so a value pinned under their assumption is pinned under this one."""
-        nk = len(self.geo.kommune_codes)
-        slacks = []
-        for r in range(1, len(self.views)):
-            for k in range(nk):
-                for j in range(self.width):
-                    a = self._value_term(0, k, j)
-                    b = self._value_term(r, k, j)
-                    if a is None and b is None:
-                        continue
-                    s = self.nvars
-                    self.nvars += 1
-                    self.lb = np.append(self.lb, 0.0)
-                    self.ub = np.append(self.ub, float(N_CAP))
-                    slacks.append(s)
-                    (ca, ka), (cb, kb) = a or ({}, self._known(0, k, j)), b or ({}, self._known(r, k, j))
-                    diff = dict(ca)
-                    for var, coef in cb.items():
-                        diff[var] = diff.get(var, 0.0) - coef
-                    const = ka - kb
-                    self.rows.append(({**diff, s: -1.0}, -np.inf, -const))  # a - b <= s
-                    self.rows.append(({**{var: -c for var, c in diff.items()}, s: -1.0}, -np.inf, const))
-        if not slacks:
-            return
-        objective = np.zeros(self.nvars)
-        objective[slacks] = 1.0
-        least = self.solve(objective)
-        self.solves_done = 1
-        if least is None:
-            self.feasible_fixed = False
-            return
-        self.rows.append(({s: 1.0 for s in slacks}, -np.inf, float(np.rint(least @ objective))))
-        del self._matrix  # built for the solve above, without the bound just added
-
-    def _value_term(self, r: int, k: int, j: int):
-        v = self.var_of[r].get(k)
-        return None if v is None else ({v + j: 1.0}, 0.0)
-
-    def _known(self, r: int, k: int, j: int) -> float:
-        """A published or no-respondent kommune's n (j = 0) or base count j-1; base counts of a published
-        kommune are known only through its columns, so only n is compared for them (0 otherwise)."""
-        view = self.views[r]
-        cell = self.k_offset + k
-        if view.suppressed[cell]:
-            return 0.0
-        return float(view.n[cell]) if j == 0 else float(self._base_of(view, cell)[j - 1])
-
     # solving ------------------------------------------------------------------------------------
     def matrix(self) -> tuple[csr_matrix, np.ndarray, np.ndarray]:
         if not hasattr(self, "_matrix"):
@@ -512,7 +456,7 @@ def _cell_members(geo: Geography) -> list[list[int]]:
 
 
 def audit_question(
-    geo: Geography, view: PublishedQuestion, minimum: int, earlier: list[PublishedQuestion] = (),
+    geo: Geography, view: PublishedQuestion, minimum: int,
     truth: tuple[np.ndarray, np.ndarray] | None = None, figures: bool = True,
     known_free: frozenset = frozenset(), first_leak_only: bool = False,
 ) -> QuestionAudit:
@@ -523,9 +467,9 @@ def audit_question(
     suppressed; suppressing more only widens the feasible set, so they stay free and are not solved again.
     `first_leak_only` stops at the first leak in cell order (what the suppression loop needs). Without
     `figures`, zero proofs and the narrowest range are left out."""
-    prog = _Program(geo, [view, *earlier], minimum)
-    result = QuestionAudit(solves=prog.solves_done)
-    x0 = prog.point(*truth) if truth is not None and not earlier else None
+    prog = _Program(geo, [view], minimum)
+    result = QuestionAudit()
+    x0 = prog.point(*truth) if truth is not None else None
     if x0 is None and prog.feasible_fixed:
         x0 = prog.solve(np.zeros(prog.nvars))
         result.solves += 1
@@ -567,6 +511,9 @@ def audit_question(
         weights[two_sided] = rng.choice((-1.0, 1.0), size=len(two_sided))
         weights[gaps] = -1.0  # push each gap (n - count) up
         vals = solve(t.rows.T @ weights, loose=True)
+        if vals is None:
+            raise ValueError(f"{view.survey_year} {view.question_id}: the values given as the truth do not fit "
+                             f"the published tables")
         two_sided, gaps = still(two_sided, vals, False), still(gaps, vals, True)
         if len(two_sided) + len(gaps) == before:
             break
@@ -671,19 +618,15 @@ def _leak(geo: Geography, view: PublishedQuestion, prog: _Program, t: _Targets, 
                 int(round(value)), int(t.revision[i]))
 
 
-def audit_tables(tables: dict, geo: Geography, minimum: int, earlier: list[dict] = ()) -> DisclosureAudit:
-    """The exact audit of one release's tables, with the still-published earlier revisions of its year."""
+def audit_tables(tables: dict, geo: Geography, minimum: int) -> DisclosureAudit:
+    """The exact audit of one release's tables."""
     start = time.perf_counter()
-    views = questions_from_tables(tables, geo)
-    earlier_views = [{(q.survey_year, q.question_id): q for q in questions_from_tables(t, geo)} for t in earlier]
     leaks: list[Leak] = []
     totals = QuestionAudit()
     narrowest = None
+    views = questions_from_tables(tables, geo)
     for view in views:
-        others = [e[(view.survey_year, view.question_id)] for e in earlier_views
-                  if (view.survey_year, view.question_id) in e]
-        others = [o for o in others if o.kind == view.kind and o.options == view.options]
-        result = audit_question(geo, view, minimum, others)
+        result = audit_question(geo, view, minimum)
         leaks += result.leaks
         totals.n_cells += result.n_cells
         totals.count_cells += result.count_cells

@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark_pipeline.reference import Kommuner
-from benchmark_pipeline.stats.attack import PublishedQuestion, audit_question, published_question
+from benchmark_pipeline.stats.attack import audit_question, published_question
 from benchmark_pipeline.stats.geography import Geography, code_key
 from benchmark_pipeline.stats.tables import (
     LEVELS,
@@ -116,13 +116,12 @@ class QuestionDecision:
 
 def protect_question(
     geo: Geography, survey_year: int, question_id: str, kind: str, options, n_kommune: np.ndarray,
-    base_kommune: np.ndarray, minimum: int, earlier: list[PublishedQuestion] = (),
+    base_kommune: np.ndarray, minimum: int,
 ) -> QuestionDecision:
     """The rules' decision, extended until the exact audit finds nothing to solve for.
 
     `base_kommune` holds the true counts per kommune (single/multi: per option; ranked: first, second,
-    third per option), which the audit uses as a known solution. `earlier` are the views of the year's
-    still-published revisions, audited together with this one."""
+    third per option), which the audit uses as a known solution."""
     _, reason = _decide(n_kommune, geo, minimum)
     detail = np.array(list(reason.values()), dtype=object)
     n_cells = geo.stack(np.asarray(n_kommune, dtype=np.int64))
@@ -133,20 +132,24 @@ def protect_question(
         suppressed = np.array([r is not None for r in detail], dtype=bool)
         view = published_question(geo, survey_year, question_id, kind, options, n_kommune, base_kommune,
                                   suppressed, public_reasons(detail))
-        audit = audit_question(geo, view, minimum, list(earlier), truth=(n_kommune, base_kommune),
+        audit = audit_question(geo, view, minimum, truth=(n_kommune, base_kommune),
                                figures=False, known_free=free)
         if not audit.leaks:
             return QuestionDecision(suppressed, public_reasons(detail), detail, rounds)
         free = frozenset(audit.free)
-        # One more suppression per leaked cell, in cell order; each choice sees the ones before it.
+        # One more suppression per leaked cell, in cell order; each choice sees the ones before it, so a
+        # later leak may find its sums already suppressed (the next round tells whether it is mended).
+        added = 0
         for cell in dict.fromkeys(_cell_index(geo, leak.geography_level, leak.geography_code)
                                   for leak in audit.leaks):
             target = _next_suppression(geo, cell, suppressed, n_cells)
-            if target is None:
-                raise RuntimeError(f"{survey_year} {question_id}: disclosure control found no cell left to "
-                                   f"suppress for {geo.cells[0][cell]} {geo.cells[1][cell]}")
-            detail[target] = REASON_DISCLOSURE_AUDIT
-            suppressed[target] = True
+            if target is not None:
+                detail[target] = REASON_DISCLOSURE_AUDIT
+                suppressed[target] = True
+                added += 1
+        if not added:
+            raise RuntimeError(f"{survey_year} {question_id}: disclosure control found no cell left to suppress "
+                               f"for {audit.leaks[0]}")
 
 
 def _cell_index(geo: Geography, level: str, code: str) -> int:
@@ -156,7 +159,8 @@ def _cell_index(geo: Geography, level: str, code: str) -> int:
 
 def _next_suppression(geo: Geography, cell: int, suppressed: np.ndarray, n: np.ndarray) -> int | None:
     """The cell to suppress for a leak at `cell`: the smallest published member of the sums it is in
-    (region and kommunegruppe before all kommuner), else the smallest published aggregate of those sums."""
+    (region and kommunegruppe before all kommuner), else the smallest published aggregate of those sums,
+    else the smallest published cell of any level."""
     levels, codes = geo.cells
     nr, ng = len(geo.region_codes), len(geo.group_codes)
     first_kommune = 1 + nr + ng
@@ -183,7 +187,9 @@ def _next_suppression(geo: Geography, cell: int, suppressed: np.ndarray, n: np.n
         if published:
             return min(published, key=lambda c: (n[c], LEVELS.index(levels[c]), code_key(codes[c])))
     published = [c for c in aggregates if not suppressed[c]]
-    return min(published, key=lambda c: (n[c], code_key(codes[c]))) if published else None
+    if not published:  # e.g. a kommunegruppe inside one region: the other hierarchy pins it
+        published = [c for c in range(len(levels)) if not suppressed[c]]
+    return min(published, key=lambda c: (n[c], LEVELS.index(levels[c]), code_key(codes[c]))) if published else None
 
 
 def _decide(n_kommune: np.ndarray, geo: Geography, minimum: int) -> tuple[dict[Cell, int], dict[Cell, str | None]]:

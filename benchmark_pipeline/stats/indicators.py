@@ -15,7 +15,6 @@ from statsmodels.stats.proportion import proportion_confint
 
 from benchmark_pipeline.instrument import Question, YearInstrument
 from benchmark_pipeline.reference import Kommuner
-from benchmark_pipeline.stats.attack import questions_from_tables
 from benchmark_pipeline.stats.disclosure import protect_question
 from benchmark_pipeline.stats.geography import Geography, factorize
 from benchmark_pipeline.stats.tables import (
@@ -246,28 +245,22 @@ def _finish_indicators(rows: dict, geo: Geography, survey_year: int) -> pd.DataF
 
 def compute_indicators(
     validated: pd.DataFrame, instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = 5,
-    earlier_revisions: list[dict[str, pd.DataFrame]] = (),
 ) -> dict[str, pd.DataFrame]:
     """`indicator_values` and `barrier_scores` for one survey year, disclosure control applied, and the
-    private `suppression_trail` (which rule suppressed each cell; never published).
-
-    `earlier_revisions` are the tables of the year's releases that are still published: the exact audit
-    takes them as known to the attacker."""
+    private `suppression_trail` (which rule suppressed each cell; never published)."""
     minimum = check_min_respondents(min_respondents)
     geo = Geography.from_kommuner(kommuner)
     nk = len(geo.kommune_codes)
     _require(validated, ["kommune"])
     kidx = geo.kommune_index(validated["kommune"])
     year = int(instrument.survey_year)
-    earlier = [{q.question_id: q for q in questions_from_tables(t, geo)} for t in earlier_revisions]
 
     indicator_parts: list[dict] = []
     barrier_parts: list[dict] = []
     trail: list[pd.DataFrame] = []
 
     def protect(q, n, base):
-        views = [e[q.id] for e in earlier if q.id in e and e[q.id].options == q.option_ids]
-        decision = protect_question(geo, year, q.id, q.kind, q.option_ids, n, base, minimum, views)
+        decision = protect_question(geo, year, q.id, q.kind, q.option_ids, n, base, minimum)
         level, code = geo.cells
         trail.append(pd.DataFrame({
             "survey_year": year, "question_id": q.id, "geography_level": level, "geography_code": code,

@@ -15,6 +15,9 @@ REASON_DISCLOSURE_AUDIT = "disclosure_audit"  # suppressed so that the exact aud
 REASON_CONFIDENTIAL = "confidential"  # what a release shows for every suppression but no_respondents
 # The reasons a release may show; which rule suppressed a cell stays in the private trail.
 SUPPRESSION_REASONS = (REASON_NO_RESPONDENTS, REASON_CONFIDENTIAL)
+# Reasons the row rules accept: releases of the first version showed the rule's name. What a label tells an
+# attacker is the exact audit's to judge (stats/attack.py reads every one of them).
+ROW_RULE_REASONS = (*SUPPRESSION_REASONS, REASON_BELOW_MINIMUM, REASON_COMPLEMENTARY)
 
 MEASURES = ("share", "top3", "first")
 CONFIDENCE = 0.95

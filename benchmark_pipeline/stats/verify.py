@@ -26,7 +26,7 @@ from benchmark_pipeline.stats.tables import (
     INDICATOR_VALUE_FIELDS,
     NATIONAL_CODE,
     REASON_NO_RESPONDENTS,
-    SUPPRESSION_REASONS,
+    ROW_RULE_REASONS,
     as_bool,
     check_min_respondents,
 )
@@ -47,7 +47,7 @@ def _check_row_rules(name: str, frame: pd.DataFrame, value_fields, minimum: int,
     if frame["suppressed"].isna().any():
         problems.append(f"{name}: {int(frame['suppressed'].isna().sum())} rows without a suppressed flag")
     reason = frame["suppression_reason"]
-    bad_reason = supp & ~reason.isin(SUPPRESSION_REASONS).to_numpy()
+    bad_reason = supp & ~reason.isin(ROW_RULE_REASONS).to_numpy()
     if bad_reason.any():
         problems.append(f"{name}: {int(bad_reason.sum())} suppressed rows without a valid reason "
                         f"({_rows_label(frame, bad_reason, key_cols)})")

@@ -7,7 +7,7 @@ from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.metadata import table_preview, table_schema
 from benchmark_pipeline.defs.partitions import previous_survey_year, survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
-from benchmark_pipeline.publication import previous_release, published_revisions
+from benchmark_pipeline.publication import previous_release
 from benchmark_pipeline.stats import (
     compute_indicators,
     compute_kommune_benchmarks,
@@ -40,8 +40,8 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
     """Share indicators (Wilson intervals) and weighted barrier scores at every geography level.
 
     Disclosure control is applied here, before anything downstream sees a value: the minimum, complementary
-    suppression, and more suppression until the exact audit (an attacker's integer program over the tables
-    and the year's still-published revisions) can solve for no suppressed value.
+    suppression, and more suppression until the exact audit (an attacker's integer program over the tables)
+    can solve for no suppressed value.
     """
     year = int(context.partition_key)
     with user_facing_failures():
@@ -51,7 +51,6 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
             benchmark.instrument(year),
             benchmark.kommuner(),
             min_respondents=settings.min_respondents,
-            earlier_revisions=published_revisions(benchmark.release_store(), year),
         )
     values = tables["indicator_values"]
     trail = tables["suppression_trail"]
