@@ -260,6 +260,20 @@ def task_dagster(args: dict) -> dict:
     if not holder["r"].passed:
         raise SystemExit("audit of the benchmark release failed: " + holder["r"].summary())
     out["audit_files"] = len(holder["r"].files_scanned)
+
+    # The exact disclosure audit (the disclosure_control gate) of the same staged year: seed scale, where
+    # most kommuner are suppressed and the integer programs are largest.
+    from benchmark_pipeline.stats.attack import audit_tables
+    from benchmark_pipeline.stats.geography import Geography
+
+    geo = Geography.from_kommuner(kommuner)
+    exact = {}
+
+    def exact_audit():
+        exact["r"] = audit_tables(tables, geo, 5)
+
+    out["exact_audit_seed_s"], out["exact_audit_seed_times_s"] = best_of(1, exact_audit)
+    out["exact_audit_seed"] = exact["r"].metadata()
     return out
 
 
