@@ -14,7 +14,7 @@ A release is safe when, for every suppressed cell,
   exempt),
 - no count is pinned to one non-zero value, and
 - no share is proven 100 % (the count equals n in every feasible solution).
-Counts proven 0 are allowed and counted (see docs/methodology.md, "Exact disclosure audit").
+Counts proven 0 are allowed and counted (docs/methodology.md, section 4, "Counts proven 0 remain").
 
 Each release is audited on its own. Two revisions of one year differ by a few respondents, and how an
 attacker may combine them depends on what changed, which the tables do not say; docs/methodology.md
@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,6 @@ from benchmark_pipeline.stats.tables import (
     as_bool,
 )
 
-KINDS = ("single", "multi", "ranked")
 RANK_COLUMNS = ("first", "top3", "points")  # what a release publishes per barrier option
 N_CAP = 10**7  # an upper bound on any n, so that no program is unbounded
 RANDOM_ROUNDS = 6
@@ -84,17 +84,15 @@ class Leak:
     geography_code: str
     what: str  # "n", "count" or "share_100"
     column: str | None  # the option (or ranked column) for counts and shares
-    value: int  # the value it is pinned to
-    revision: int = 0  # 0: the release audited; 1, 2, ...: an earlier revision it was audited with
+    value: int  # the value it is pinned to (100 for a share): for tests, never shown
 
     def __str__(self) -> str:
         table = "barrier_scores" if self.column and self.column.endswith(".points") else "indicator_values"
         target = f"{self.question_id}" + (f".{self.column}" if self.column else "")
         # The value itself is never shown: a terminal or the UI is an artefact too.
         text = {"n": "its n", "count": "its count (not 0)", "share_100": "a share of 100 %"}[self.what]
-        where = "" if not self.revision else f" (with an earlier revision of the year)"
         return (f"{table} {self.survey_year} {self.geography_level} {self.geography_code} {target}: "
-                f"suppressed, but {text} can be solved for from the published tables{where}")
+                f"suppressed, but {text} can be solved for from the published tables")
 
 
 @dataclass
@@ -155,7 +153,7 @@ def published_question(
                              np.asarray(reason, dtype=object), counts)
 
 
-def base_width(kind: str, n_options: int) -> int:
+def _base_width(kind: str, n_options: int) -> int:
     """Unknowns per kommune besides n: a count per option, or first/second/third per barrier option."""
     return 3 * n_options if kind == "ranked" else n_options
 
@@ -243,51 +241,43 @@ def questions_from_tables(tables: dict, geo: Geography) -> list[PublishedQuestio
 
 
 class _Program:
-    """The attacker's integer program for one question, over one or more revisions of a release.
+    """The attacker's integer program for one question of one release.
 
-    Unknowns: per revision, per hidden kommune (suppressed, not `no_respondents`): n and the base counts.
+    Unknowns: per hidden kommune (suppressed, not `no_respondents`), n and the base counts.
     Expressions (sparse rows + constant) give every tested quantity of every suppressed cell."""
 
-    def __init__(self, geo: Geography, views: list[PublishedQuestion], minimum: int):
+    def __init__(self, geo: Geography, view: PublishedQuestion, minimum: int):
         self.geo = geo
         self.minimum = minimum
-        self.views = views
-        first = views[0]
-        self.kind, self.m = first.kind, len(first.options)
-        self.width = 1 + base_width(self.kind, self.m)
+        self.view = view
+        self.kind, self.m = view.kind, len(view.options)
+        self.width = 1 + _base_width(self.kind, self.m)
         self.colmap = _column_matrix(self.kind, self.m)
-        nk = len(geo.kommune_codes)
         self.n_cells = len(geo.cells[0])
-        self.k_offset = self.n_cells - nk  # kommune cells are last in geo.cells
-        self.members = _cell_members(geo)
-        self.var_of: list[dict[int, int]] = []  # per revision: kommune index -> first variable
-        self.nvars = 0
-        for view in views:
-            hidden = {}
-            for k in range(nk):
-                cell = self.k_offset + k
-                if view.suppressed[cell] and view.reason[cell] != REASON_NO_RESPONDENTS:
-                    hidden[k] = self.nvars
-                    self.nvars += self.width
-            self.var_of.append(hidden)
+        self.k_offset = geo.first_kommune_cell
+        self.var_of: dict[int, int] = {}  # hidden kommune index -> its first unknown (n; base counts follow)
+        for k in range(len(geo.kommune_codes)):
+            cell = self.k_offset + k
+            if view.suppressed[cell] and view.reason[cell] != REASON_NO_RESPONDENTS:
+                self.var_of[k] = len(self.var_of) * self.width
+        self.nvars = len(self.var_of) * self.width
         self.rows: list[tuple[dict[int, float], float, float]] = []  # ({var: coef}, lb, ub)
         self.lb = np.zeros(self.nvars)
         self.ub = np.full(self.nvars, float(N_CAP))
         self.feasible_fixed = True  # False when the published constants alone contradict each other
-        for r, view in enumerate(views):
-            self._add_revision(r, view)
+        self._add_constraints()
 
     # expressions --------------------------------------------------------------------------------
-    def expr(self, r: int, cell: int, what: str, col: int | None = None) -> tuple[dict[int, float], float]:
+    def expr(self, cell: int, what: str, col: int | None = None) -> tuple[dict[int, float], float]:
         """The affine expression (coefs, constant) of a cell's n (`what="n"`), of its count column `col`
         (`what="count"`) or of its base count `col` (`what="base"`)."""
-        view = self.views[r]
+        view = self.view
         coefs: dict[int, float] = {}
         const = 0.0
-        for k in self.members[cell]:
+        for k in self.geo.members[cell]:
             kcell = self.k_offset + k
-            if k in self.var_of[r]:
-                v = self.var_of[r][k]
+            if k in self.var_of:
+                v = self.var_of[k]
                 if what == "n":
                     coefs[v] = coefs.get(v, 0.0) + 1.0
                 elif what == "base":
@@ -300,30 +290,30 @@ class _Program:
                 if what == "n":
                     const += view.n[kcell]
                 elif what == "base":
-                    const += self._base_of(view, kcell)[col]
+                    const += self._base_of(kcell)[col]
                 else:
                     const += view.counts[kcell, col]
             # suppressed no_respondents kommune: 0
         return coefs, const
 
-    def _add_revision(self, r: int, view: PublishedQuestion) -> None:
-        room = self._room(r, view)
-        for k, v in self.var_of[r].items():
+    def _add_constraints(self) -> None:
+        view = self.view
+        room = self._room()
+        for k, v in self.var_of.items():
             low, high = self._n_bounds(view.reason[self.k_offset + k])
             self.lb[v], self.ub[v] = low, max(low, min(high, room[k]))
             self.ub[v + 1: v + self.width] = self.ub[v]  # no count exceeds n (the solver is faster told so)
-            base = {v + 1 + b: 1.0 for b in range(self.width - 1)}
-            self._kommune_logic(v, base)
-        for cell in range(self.n_cells - len(self.geo.kommune_codes)):  # aggregates
-            n_coefs, n_const = self.expr(r, cell, "n")
+            self._kommune_logic(v)
+        for cell in range(self.k_offset):  # aggregates
+            n_coefs, n_const = self.expr(cell, "n")
             if not view.suppressed[cell]:
                 self._fix(n_coefs, view.n[cell] - n_const)
                 # In base terms (a ranking's first/second/third: the same facts as its first, top3 and
                 # points, but each sum with coefficients 1, which the solver handles far better).
-                base = self._base_of(view, cell)
+                base = self._base_of(cell)
                 for b in range(self.width - 1):
                     if not np.isnan(base[b]):
-                        coefs, const = self.expr(r, cell, "base", b)
+                        coefs, const = self.expr(cell, "base", b)
                         self._fix(coefs, base[b] - const)
             elif view.reason[cell] == REASON_NO_RESPONDENTS:
                 self._fix(n_coefs, -n_const)
@@ -331,19 +321,20 @@ class _Program:
                 low, high = self._n_bounds(view.reason[cell])
                 self._range(n_coefs, low - n_const, high - n_const)
 
-    def _base_of(self, view: PublishedQuestion, cell: int) -> np.ndarray:
+    def _base_of(self, cell: int) -> np.ndarray:
         """A published cell's base counts (NaN where a column it rests on is not published)."""
-        counts = view.counts[cell]
+        counts = self.view.counts[cell]
         return _ranked_base(counts, self.m) if self.kind == "ranked" else counts
 
-    def _room(self, r: int, view: PublishedQuestion) -> np.ndarray:
+    def _room(self) -> np.ndarray:
         """Per kommune, the most respondents it can have: the least of what each published aggregate it
         is in leaves after its published members. Implied by the sums; as bounds they speed the solver."""
+        view = self.view
         room = np.full(len(self.geo.kommune_codes), float(N_CAP))
-        for cell in range(self.n_cells - len(self.geo.kommune_codes)):
+        for cell in range(self.k_offset):
             if view.suppressed[cell]:
                 continue
-            members = self.members[cell]
+            members = self.geo.members[cell]
             published = [self.k_offset + k for k in members if not view.suppressed[self.k_offset + k]]
             left = view.n[cell] - float(np.sum(view.n[published]))
             room[members] = np.minimum(room[members], left)
@@ -357,8 +348,10 @@ class _Program:
             return float(self.minimum), float(N_CAP)
         return 1.0, float(N_CAP)  # confidential: it has respondents
 
-    def _kommune_logic(self, v: int, base: dict[int, float]) -> None:
+    def _kommune_logic(self, v: int) -> None:
+        """The question's own logic for one hidden kommune whose unknowns start at `v` (its n)."""
         m, n = self.m, v
+        base = range(v + 1, v + self.width)
         if self.kind == "single":
             self.rows.append(({**{b: 1.0 for b in base}, n: -1.0}, 0.0, 0.0))
         elif self.kind == "multi":
@@ -383,16 +376,11 @@ class _Program:
             self.feasible_fixed = False
 
     # solving ------------------------------------------------------------------------------------
+    @cached_property
     def matrix(self) -> tuple[csr_matrix, np.ndarray, np.ndarray]:
-        if not hasattr(self, "_matrix"):
-            r, c, v = [], [], []
-            for i, (coefs, _, _) in enumerate(self.rows):
-                r.extend([i] * len(coefs))
-                c.extend(coefs.keys())
-                v.extend(coefs.values())
-            a = coo_matrix((v, (r, c)), shape=(len(self.rows), self.nvars)).tocsr()
-            self._matrix = (a, np.array([x[1] for x in self.rows]), np.array([x[2] for x in self.rows]))
-        return self._matrix
+        """The constraints as (A, low, high), built once the rows are complete."""
+        a = _sparse_rows([coefs for coefs, _, _ in self.rows], self.nvars)
+        return a, np.array([x[1] for x in self.rows]), np.array([x[2] for x in self.rows])
 
     def solve(self, objective: np.ndarray, cut=None, loose: bool = False) -> np.ndarray | None:
         """A minimiser of `objective`, or None when infeasible.
@@ -402,7 +390,7 @@ class _Program:
         within 20 % of the optimum, for the search steps that only need solutions that move many cells."""
         if self.nvars == 0:
             return None if cut is not None and not (cut[1] <= 0 <= cut[2]) else np.zeros(0)
-        constraints = [LinearConstraint(*self.matrix())] if self.rows else []
+        constraints = [LinearConstraint(*self.matrix)] if self.rows else []
         if cut is not None:
             constraints.append(LinearConstraint(cut[0], cut[1], cut[2]))
         result = milp(np.asarray(objective, dtype=float), integrality=np.ones(self.nvars),
@@ -414,11 +402,10 @@ class _Program:
             return None
         raise RuntimeError(f"the disclosure audit's integer program could not be solved: {result.message}")
 
-
     def point(self, n_kommune: np.ndarray, base_kommune: np.ndarray) -> np.ndarray:
-        """The unknowns of the release audited (revision 0) at these per-kommune values."""
+        """The unknowns at these per-kommune values."""
         x = np.zeros(self.nvars)
-        for k, v in self.var_of[0].items():
+        for k, v in self.var_of.items():
             x[v] = n_kommune[k]
             x[v + 1: v + self.width] = base_kommune[k]
         return x
@@ -433,22 +420,21 @@ class _Program:
         nonzero_unknown = (t.rows.multiply(t.rows > 0) @ (~zero).astype(float)) > 0
         return np.flatnonzero(~nonzero_unknown & (np.abs(t.const) < 0.5))
 
+
+def _sparse_rows(rows: list[dict[int, float]], nvars: int) -> csr_matrix:
+    """One sparse row per {unknown: coefficient} dict."""
+    ri = [i for i, coefs in enumerate(rows) for _ in coefs]
+    ci = [var for coefs in rows for var in coefs]
+    vi = [coef for coefs in rows for coef in coefs.values()]
+    return coo_matrix((vi, (ri, ci)), shape=(len(rows), nvars)).tocsr()
+
+
 def _ranked_base(columns: np.ndarray, m: int) -> np.ndarray:
     """first/second/third per option of a published kommune, from its first, top3 and points columns."""
     f, top3, points = columns[0::3], columns[1::3], columns[2::3]
     s = points - 3 * f - (top3 - f)  # points - 3f = 2s + t, top3 - f = s + t
     t = top3 - f - s
     return np.concatenate([f, s, t])
-
-
-def _cell_members(geo: Geography) -> list[list[int]]:
-    """Per cell (in `geo.cells` order), the kommune indices it sums."""
-    nk = len(geo.kommune_codes)
-    out: list[list[int]] = [list(range(nk))]
-    out += [list(np.flatnonzero(geo.region_idx == i)) for i in range(len(geo.region_codes))]
-    out += [list(np.flatnonzero(geo.group_idx == i)) for i in range(len(geo.group_codes))]
-    out += [[k] for k in range(nk)]
-    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -458,16 +444,15 @@ def _cell_members(geo: Geography) -> list[list[int]]:
 def audit_question(
     geo: Geography, view: PublishedQuestion, minimum: int,
     truth: tuple[np.ndarray, np.ndarray] | None = None, figures: bool = True,
-    known_free: frozenset = frozenset(), first_leak_only: bool = False,
+    known_free: frozenset = frozenset(),
 ) -> QuestionAudit:
     """The leaks of one question (see the module docstring).
 
     `truth` = (n, base counts) per kommune, the true values, is a known feasible point: it spares a solve.
     `known_free` holds target keys shown free by an earlier audit of the same data with fewer cells
     suppressed; suppressing more only widens the feasible set, so they stay free and are not solved again.
-    `first_leak_only` stops at the first leak in cell order (what the suppression loop needs). Without
-    `figures`, zero proofs and the narrowest range are left out."""
-    prog = _Program(geo, [view], minimum)
+    Without `figures`, zero proofs and the narrowest range are left out."""
+    prog = _Program(geo, view, minimum)
     result = QuestionAudit()
     x0 = prog.point(*truth) if truth is not None else None
     if x0 is None and prog.feasible_fixed:
@@ -526,17 +511,15 @@ def audit_question(
         else:  # is any solution above, or below, the known value? (the first feasible one answers)
             pinned = (solve(np.zeros(prog.nvars), (row, rhs + 1, np.inf)) is None
                       and solve(np.zeros(prog.nvars), (row, -np.inf, rhs - 1)) is None)
-        if not pinned:
+        if pinned:
+            leaked.append(int(i))
+        else:
             result.free.add(keys[i])
-            continue
-        leaked.append(int(i))
-        if first_leak_only:
-            break
     if figures:
         zeros = np.flatnonzero(is_count & (np.abs(value0) < 0.5))
         result.zero_proofs = int(np.isin(zeros, prog.zero_forced(t)).sum())
         result.narrowest_n_range = _narrowest_seen(np.flatnonzero(is_n), seen_lo, seen_hi)
-    result.leaks = [_leak(geo, view, prog, t, i, value0[i]) for i in leaked]
+    result.leaks = [_leak(geo, view, t, i, value0[i]) for i in leaked]
     return result
 
 
@@ -547,7 +530,6 @@ class _Targets:
     rows: csr_matrix
     const: np.ndarray
     what: np.ndarray  # "n" | "count" | "gap" (n - count, for shares)
-    revision: np.ndarray
     cell: np.ndarray
     col: np.ndarray  # -1 for n
 
@@ -556,40 +538,34 @@ class _Targets:
 
     def keys(self) -> list[tuple]:
         """What each target is, independent of how the program numbers its unknowns."""
-        return list(zip(self.revision.tolist(), self.cell.tolist(), self.what.tolist(), self.col.tolist()))
+        return list(zip(self.cell.tolist(), self.what.tolist(), self.col.tolist()))
 
 
 def _targets(prog: _Program) -> _Targets:
-    rows, const, what, revision, cells, cols = [], [], [], [], [], []
-    share_cols = [not name.endswith(".points") for name in prog.views[0].columns]
+    view = prog.view
+    rows, const, what, cells, cols = [], [], [], [], []
 
-    def add(expr, kind, r, cell, col):
+    def add(expr, kind, cell, col):
         rows.append(expr[0])
         const.append(expr[1])
         what.append(kind)
-        revision.append(r)
         cells.append(cell)
         cols.append(col)
 
-    for r, view in enumerate(prog.views):
-        for cell in range(prog.n_cells):
-            if not view.suppressed[cell] or view.reason[cell] == REASON_NO_RESPONDENTS:
-                continue
-            n_expr = prog.expr(r, cell, "n")
-            add(n_expr, "n", r, cell, -1)
-            for col in range(len(view.columns)):
-                count = prog.expr(r, cell, "count", col)
-                add(count, "count", r, cell, col)
-                if share_cols[col]:
-                    gap = dict(n_expr[0])
-                    for var, coef in count[0].items():
-                        gap[var] = gap.get(var, 0.0) - coef
-                    add((gap, n_expr[1] - count[1]), "gap", r, cell, col)
-    ri = [i for i, coefs in enumerate(rows) for _ in coefs]
-    ci = [var for coefs in rows for var in coefs]
-    vi = [coef for coefs in rows for coef in coefs.values()]
-    matrix = coo_matrix((vi, (ri, ci)), shape=(len(rows), prog.nvars)).tocsr()
-    return _Targets(matrix, np.array(const, dtype=float), np.array(what, dtype=object), np.array(revision),
+    for cell in range(prog.n_cells):
+        if not view.suppressed[cell] or view.reason[cell] == REASON_NO_RESPONDENTS:
+            continue
+        n_expr = prog.expr(cell, "n")
+        add(n_expr, "n", cell, -1)
+        for col, name in enumerate(view.columns):
+            count = prog.expr(cell, "count", col)
+            add(count, "count", cell, col)
+            if not name.endswith(".points"):  # a share: its gap n - count
+                gap = dict(n_expr[0])
+                for var, coef in count[0].items():
+                    gap[var] = gap.get(var, 0.0) - coef
+                add((gap, n_expr[1] - count[1]), "gap", cell, col)
+    return _Targets(_sparse_rows(rows, prog.nvars), np.array(const, dtype=float), np.array(what, dtype=object),
                     np.array(cells), np.array(cols))
 
 
@@ -600,22 +576,12 @@ def _narrowest_seen(n_idx, seen_lo, seen_hi) -> int | None:
     return int(round(widths.min())) if len(widths) else None
 
 
-def _cell_rank(geo: Geography, leak: Leak) -> int:
-    level, code = geo.cells
-    for i, (lv, c) in enumerate(zip(level, code)):
-        if lv == leak.geography_level and c == leak.geography_code:
-            return i
-    return len(level)
-
-
-def _leak(geo: Geography, view: PublishedQuestion, prog: _Program, t: _Targets, i: int, value: float) -> Leak:
+def _leak(geo: Geography, view: PublishedQuestion, t: _Targets, i: int, value: float) -> Leak:
     level, code = geo.cells
     what = {"n": "n", "count": "count", "gap": "share_100"}[t.what[i]]
-    column = None if t.col[i] < 0 else prog.views[t.revision[i]].columns[t.col[i]]
-    if what == "share_100":
-        value = 100
+    column = None if t.col[i] < 0 else view.columns[t.col[i]]
     return Leak(view.survey_year, view.question_id, str(level[t.cell[i]]), str(code[t.cell[i]]), what, column,
-                int(round(value)), int(t.revision[i]))
+                100 if what == "share_100" else int(round(value)))
 
 
 def audit_tables(tables: dict, geo: Geography, minimum: int) -> DisclosureAudit:

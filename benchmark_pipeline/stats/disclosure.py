@@ -108,10 +108,17 @@ def public_reasons(detail: np.ndarray) -> np.ndarray:
 class QuestionDecision:
     """The suppression of one question at every cell (`geo.cells` order)."""
 
-    suppressed: np.ndarray  # bool
-    reason: np.ndarray  # public reason or None
-    detail: np.ndarray  # the rule that suppressed it (private trail) or None
+    detail: np.ndarray  # the rule that suppressed each cell (the private trail), or None where published
     audit_rounds: int  # exact audits it took (1: the rules alone were enough)
+
+    @property
+    def suppressed(self) -> np.ndarray:
+        return np.array([r is not None for r in self.detail], dtype=bool)
+
+    @property
+    def reason(self) -> np.ndarray:
+        """The reasons a release shows."""
+        return public_reasons(self.detail)
 
 
 def protect_question(
@@ -123,38 +130,30 @@ def protect_question(
     `base_kommune` holds the true counts per kommune (single/multi: per option; ranked: first, second,
     third per option), which the audit uses as a known solution."""
     _, reason = _decide(n_kommune, geo, minimum)
-    detail = np.array(list(reason.values()), dtype=object)
+    decision = QuestionDecision(np.array(list(reason.values()), dtype=object), 0)
     n_cells = geo.stack(np.asarray(n_kommune, dtype=np.int64))
     free: frozenset = frozenset()
-    rounds = 0
     while True:
-        rounds += 1
-        suppressed = np.array([r is not None for r in detail], dtype=bool)
+        decision = QuestionDecision(decision.detail, decision.audit_rounds + 1)
         view = published_question(geo, survey_year, question_id, kind, options, n_kommune, base_kommune,
-                                  suppressed, public_reasons(detail))
+                                  decision.suppressed, decision.reason)
         audit = audit_question(geo, view, minimum, truth=(n_kommune, base_kommune),
                                figures=False, known_free=free)
         if not audit.leaks:
-            return QuestionDecision(suppressed, public_reasons(detail), detail, rounds)
+            return decision
         free = frozenset(audit.free)
         # One more suppression per leaked cell, in cell order; each choice sees the ones before it, so a
         # later leak may find its sums already suppressed (the next round tells whether it is mended).
         added = 0
-        for cell in dict.fromkeys(_cell_index(geo, leak.geography_level, leak.geography_code)
+        for cell in dict.fromkeys(geo.cell_index(leak.geography_level, leak.geography_code)
                                   for leak in audit.leaks):
-            target = _next_suppression(geo, cell, suppressed, n_cells)
+            target = _next_suppression(geo, cell, decision.suppressed, n_cells)
             if target is not None:
-                detail[target] = REASON_DISCLOSURE_AUDIT
-                suppressed[target] = True
+                decision.detail[target] = REASON_DISCLOSURE_AUDIT
                 added += 1
         if not added:
             raise RuntimeError(f"{survey_year} {question_id}: disclosure control found no cell left to suppress "
                                f"for {audit.leaks[0]}")
-
-
-def _cell_index(geo: Geography, level: str, code: str) -> int:
-    levels, codes = geo.cells
-    return int(np.flatnonzero((levels == level) & (codes == code))[0])
 
 
 def _next_suppression(geo: Geography, cell: int, suppressed: np.ndarray, n: np.ndarray) -> int | None:
@@ -162,34 +161,29 @@ def _next_suppression(geo: Geography, cell: int, suppressed: np.ndarray, n: np.n
     (region and kommunegruppe before all kommuner), else the smallest published aggregate of those sums,
     else the smallest published cell of any level."""
     levels, codes = geo.cells
-    nr, ng = len(geo.region_codes), len(geo.group_codes)
-    first_kommune = 1 + nr + ng
-    level = levels[cell]
-    if level == "kommune":
-        k = cell - first_kommune
-        rings = [
-            [first_kommune + j for j in np.flatnonzero((geo.region_idx == geo.region_idx[k])
-                                                       | (geo.group_idx == geo.group_idx[k]))],
-            [first_kommune + j for j in range(len(geo.kommune_codes))],
-        ]
-        aggregates = [1 + geo.region_idx[k], 1 + nr + geo.group_idx[k], 0]
-    elif level in ("region", "kommunegruppe"):
-        siblings = range(1, 1 + nr) if level == "region" else range(1 + nr, first_kommune)
-        idx = geo.region_idx if level == "region" else geo.group_idx
-        own = cell - (1 if level == "region" else 1 + nr)
-        rings = [[first_kommune + j for j in np.flatnonzero(idx == own)] + list(siblings)]
-        aggregates = [0]
-    else:
-        rings = [list(range(1, first_kommune))]
+    kommune_cells = geo.first_kommune_cell + np.arange(len(geo.kommune_codes))
+    if levels[cell] == "kommune":
+        parents = geo.parent_cells(cell - geo.first_kommune_cell)
+        rings = [np.union1d(*(kommune_cells[geo.members[p]] for p in parents)), kommune_cells]
+        aggregates = [*parents, 0]
+    elif levels[cell] == "national":
+        rings = [range(1, geo.first_kommune_cell)]
         aggregates = []
+    else:  # a region or kommunegruppe: its kommuner and its siblings
+        rings = [np.concatenate([kommune_cells[geo.members[cell]], np.flatnonzero(levels == levels[cell])])]
+        aggregates = [0]
+
+    def published(ring) -> list[int]:
+        return [int(c) for c in ring if c != cell and not suppressed[c]]
+
+    by_size = lambda c: (n[c], LEVELS.index(levels[c]), code_key(codes[c]))  # noqa: E731
     for ring in rings:
-        published = [c for c in ring if c != cell and not suppressed[c]]
-        if published:
-            return min(published, key=lambda c: (n[c], LEVELS.index(levels[c]), code_key(codes[c])))
-    published = [c for c in aggregates if not suppressed[c]]
-    if not published:  # e.g. a kommunegruppe inside one region: the other hierarchy pins it
-        published = [c for c in range(len(levels)) if not suppressed[c]]
-    return min(published, key=lambda c: (n[c], LEVELS.index(levels[c]), code_key(codes[c]))) if published else None
+        if published(ring):
+            return min(published(ring), key=by_size)
+    if published(aggregates):
+        return min(published(aggregates), key=lambda c: (n[c], code_key(codes[c])))
+    anywhere = published(range(len(levels)))  # e.g. a kommunegruppe inside one region: the other hierarchy
+    return min(anywhere, key=by_size) if anywhere else None
 
 
 def _decide(n_kommune: np.ndarray, geo: Geography, minimum: int) -> tuple[dict[Cell, int], dict[Cell, str | None]]:

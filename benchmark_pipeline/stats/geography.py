@@ -79,6 +79,31 @@ class Geography:
         code = np.array([c for _, codes in parts for c in codes], dtype=object)
         return level, code
 
+    @cached_property
+    def first_kommune_cell(self) -> int:
+        """Where the kommune cells start in `cells` (they come last: national, regions, groups, kommuner)."""
+        return 1 + len(self.region_codes) + len(self.group_codes)
+
+    @cached_property
+    def members(self) -> tuple[np.ndarray, ...]:
+        """Per cell (in `cells` order), the indices into `kommune_codes` of the kommuner it sums."""
+        nk = len(self.kommune_codes)
+        return (
+            np.arange(nk),
+            *(np.flatnonzero(self.region_idx == i) for i in range(len(self.region_codes))),
+            *(np.flatnonzero(self.group_idx == i) for i in range(len(self.group_codes))),
+            *(np.array([k]) for k in range(nk)),
+        )
+
+    def parent_cells(self, kommune: int) -> tuple[int, int]:
+        """The cells of a kommune's region and kommunegruppe (by index into `kommune_codes`)."""
+        return 1 + int(self.region_idx[kommune]), 1 + len(self.region_codes) + int(self.group_idx[kommune])
+
+    def cell_index(self, level: str, code: str) -> int:
+        """The position of a (level, code) cell in `cells`."""
+        levels, codes = self.cells
+        return int(np.flatnonzero((levels == level) & (codes == code))[0])
+
     def stack(self, by_kommune: np.ndarray) -> np.ndarray:
         """`levels` as one array: rows = every geography cell, in the order of `cells`."""
         return np.concatenate([values for _, _, values in self.levels(by_kommune)])

@@ -22,6 +22,7 @@ from benchmark_pipeline.stats.tables import (
     CONFIDENCE,
     INDICATOR_VALUES_COLUMNS,
     LEVELS,
+    SUPPRESSION_TRAIL_COLUMNS,
     check_min_respondents,
 )
 
@@ -244,7 +245,7 @@ def _finish_indicators(rows: dict, geo: Geography, survey_year: int) -> pd.DataF
 
 
 def compute_indicators(
-    validated: pd.DataFrame, instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = 5,
+    validated: pd.DataFrame, instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = 5
 ) -> dict[str, pd.DataFrame]:
     """`indicator_values` and `barrier_scores` for one survey year, disclosure control applied, and the
     private `suppression_trail` (which rule suppressed each cell; never published)."""
@@ -264,8 +265,7 @@ def compute_indicators(
         level, code = geo.cells
         trail.append(pd.DataFrame({
             "survey_year": year, "question_id": q.id, "geography_level": level, "geography_code": code,
-            "n": geo.stack(n), "rule": decision.detail, "reason": decision.reason,
-            "audit_rounds": decision.audit_rounds,
+            "n": geo.stack(n), "rule": decision.detail, "audit_rounds": decision.audit_rounds,
         })[lambda f: f["rule"].notna()])
         return decision.suppressed, decision.reason
 
@@ -305,7 +305,8 @@ def compute_indicators(
         barrier_scores = _finish_barriers(_level_order(_concat(barrier_parts), geo), geo, year)
     else:
         barrier_scores = empty_frame(BARRIER_SCORES_COLUMNS)
-    suppression_trail = pd.concat(trail, ignore_index=True) if trail else pd.DataFrame()
+    suppression_trail = (pd.concat(trail, ignore_index=True) if trail
+                         else pd.DataFrame(columns=SUPPRESSION_TRAIL_COLUMNS))
     return {"indicator_values": indicator_values, "barrier_scores": barrier_scores,
             "suppression_trail": suppression_trail}
 

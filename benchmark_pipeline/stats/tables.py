@@ -46,6 +46,11 @@ KOMMUNE_BENCHMARKS_COLUMNS = [
 ]
 BENCHMARK_VALUE_FIELDS = KOMMUNE_BENCHMARKS_COLUMNS[3:13]
 
+# Private (never published): which rule suppressed each cell, with its true n.
+SUPPRESSION_TRAIL_COLUMNS = [
+    "survey_year", "question_id", "geography_level", "geography_code", "n", "rule", "audit_rounds",
+]
+
 YEAR_SUMMARY_COLUMNS = [
     "survey_year", "respondents", "responding_kommuner", "non_responses", "quarantined_rows",
     "respondents_change", "responding_kommuner_change", "non_responses_change", "quarantined_rows_change",

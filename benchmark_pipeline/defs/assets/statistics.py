@@ -14,6 +14,7 @@ from benchmark_pipeline.stats import (
     compute_year_summary,
     compute_yoy,
 )
+from benchmark_pipeline.stats.tables import REASON_DISCLOSURE_AUDIT
 from benchmark_pipeline.versions import CODE_VERSIONS
 
 OWNERS = ["team:benchmark-data"]
@@ -60,7 +61,7 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
             **_table_metadata(values, national),
             # counts of suppressed cells only: the rule behind each one is the private trail
             "suppressed_cells": len(trail),
-            "suppressed_by_exact_audit": int(trail["rule"].eq("disclosure_audit").sum()) if len(trail) else 0,
+            "suppressed_by_exact_audit": int(trail["rule"].eq(REASON_DISCLOSURE_AUDIT).sum()),
             "barrier_scores_rows": len(tables["barrier_scores"]),
             "barrier_scores_preview": table_preview(tables["barrier_scores"][national(tables["barrier_scores"])]),
         }
