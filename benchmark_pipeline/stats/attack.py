@@ -10,8 +10,7 @@ integer program; HiGHS (`scipy.optimize.milp`) solves it exactly. An LP relaxati
 bounds are wider than an integer attacker's.
 
 A release is safe when, for every suppressed cell,
-- its n has more than one feasible value (a cell published as `no_respondents` is known to be 0 and is
-  exempt),
+- its n has more than one feasible value, unless that value is 0 (as `no_respondents` says openly),
 - no count is pinned to one non-zero value, and
 - no share is proven 100 % (the count equals n in every feasible solution).
 Counts proven 0 are allowed and counted (docs/methodology.md, section 4, "Counts proven 0 remain").
@@ -179,8 +178,9 @@ def questions_from_tables(tables: dict, geo: Geography) -> list[PublishedQuestio
     """The attacker's view of every question in published `indicator_values` (+ `barrier_scores`).
 
     A question is taken as single-choice when every published cell's counts sum to its n, as a ranking
-    when it has top3/first measures, otherwise as multi-select: what an attacker reads off the tables.
-    Kommune counts are not published; share × n gives them."""
+    when it has top3/first measures, as multi-select when the counts sum to at least n, and otherwise as
+    `partial` (a table with only some options): what an attacker reads off the tables. Kommune counts are
+    not published; share × n gives them. A geography absent from the table is unknown, 0 included."""
     iv = tables.get("indicator_values")
     if iv is None or not len(iv):
         return []
@@ -229,7 +229,12 @@ def questions_from_tables(tables: dict, geo: Geography) -> list[PublishedQuestio
             counts[pos, col] = count_rows
             pub = ~supp & (n > 0)
             sums = np.nansum(counts[pub], axis=1)
-            kind = "single" if len(sums) and np.allclose(sums, n[pub]) else "multi"
+            if len(sums) and np.allclose(sums, n[pub]):
+                kind = "single"
+            elif (sums >= n[pub] - 0.5).all():
+                kind = "multi"
+            else:  # not every option is in the table: only "no count exceeds n" can be relied on
+                kind = "partial"
         counts[supp] = np.nan
         n[supp] = np.nan
         out.append(PublishedQuestion(int(year), str(question), kind, options, n, supp, reason, counts))
@@ -346,6 +351,8 @@ class _Program:
             return 1.0, float(self.minimum - 1)
         if reason == REASON_COMPLEMENTARY:  # it would have been published: at least the minimum
             return float(self.minimum), float(N_CAP)
+        if reason is None:  # absent from the table: anything, none included
+            return 0.0, float(N_CAP)
         return 1.0, float(N_CAP)  # confidential: it has respondents
 
     def _kommune_logic(self, v: int) -> None:
@@ -354,10 +361,11 @@ class _Program:
         base = range(v + 1, v + self.width)
         if self.kind == "single":
             self.rows.append(({**{b: 1.0 for b in base}, n: -1.0}, 0.0, 0.0))
-        elif self.kind == "multi":
+        elif self.kind in ("multi", "partial"):
             for b in base:
                 self.rows.append(({b: 1.0, n: -1.0}, -np.inf, 0.0))
-            self.rows.append(({**{b: 1.0 for b in base}, n: -1.0}, 0.0, np.inf))
+            if self.kind == "multi":  # every respondent who answered ticked at least one option
+                self.rows.append(({**{b: 1.0 for b in base}, n: -1.0}, 0.0, np.inf))
         else:
             f0, s0, t0 = v + 1, v + 1 + m, v + 1 + 2 * m
             self.rows.append(({**{f0 + o: 1.0 for o in range(m)}, n: -1.0}, 0.0, 0.0))  # one first choice each
@@ -468,7 +476,8 @@ def audit_question(
     keys = t.keys()
     untested = np.array([k not in known_free for k in keys], dtype=bool)
     result.free = set(known_free)
-    two_sided = np.flatnonzero(untested & (is_n | (is_count & (np.abs(value0) > 0.5))))
+    # n or a count pinned to 0 says "nobody", as `no_respondents` does: only other values are tested
+    two_sided = np.flatnonzero(untested & (is_n | is_count) & (np.abs(value0) > 0.5))
     gaps = np.flatnonzero(untested & is_gap & (np.abs(value0) < 0.5))
     seen_lo, seen_hi = value0.copy(), value0.copy()
 

@@ -40,9 +40,11 @@ KOMMUNE_ROWS = [  # code, n, suppression reason (None: published)
 
 def _indicator_values() -> pd.DataFrame:
     rows = []
-    for indicator, share in (("data_use_change.mere", 0.599), ("further_potential.ja", 0.782)):
+    # national share, and the share of the published kommuner: sums an attacker can check must add up
+    for indicator, share, kommune_share in (("data_use_change.mere", 0.599, 0.625),
+                                            ("further_potential.ja", 0.782, 0.8)):
         q, o = indicator.split(".")
-        for level, code, n in (("national", "DK", 142), ("region", "1084", 61), ("kommunegruppe", "1", 55)):
+        for level, code, n in (("national", "DK", 142), ("region", "1084", 61), ("kommunegruppe", "1", 61)):
             rows.append(dict(survey_year=YEAR, geography_level=level, geography_code=code, indicator_id=indicator,
                              question_id=q, option_id=o, measure="share", n=n, count=round(n * share),
                              share=share, ci_low=share - 0.08, ci_high=share + 0.07, suppressed=False,
@@ -50,7 +52,7 @@ def _indicator_values() -> pd.DataFrame:
         for code, n, reason in KOMMUNE_ROWS:
             rows.append(dict(survey_year=YEAR, geography_level="kommune", geography_code=code, indicator_id=indicator,
                              question_id=q, option_id=o, measure="share", n=n, count=None,
-                             share=None if reason else 0.625, ci_low=None if reason else 0.47,
+                             share=None if reason else kommune_share, ci_low=None if reason else 0.47,
                              ci_high=None if reason else 0.76, suppressed=reason is not None,
                              suppression_reason=reason))
     df = pd.DataFrame(rows)

@@ -63,3 +63,11 @@ def random_frame(instrument: YearInstrument, per_kommune: dict[str, int], seed: 
         elif q.kind == "text":
             data[q.id] = pd.array([None] * size, dtype="str")
     return pd.DataFrame(data)
+
+
+def suppression_rule(tables: dict, level: str, code: str, question: str) -> str | None:
+    """Which rule suppressed a cell, from the private trail (a release shows only `confidential`)."""
+    trail = tables["suppression_trail"]
+    hit = trail[(trail["geography_level"] == level) & (trail["geography_code"] == code)
+                & (trail["question_id"] == question)]
+    return None if hit.empty else hit["rule"].iloc[0]

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from benchmark_pipeline.stats import compute_indicators, decide_suppression, verify_disclosure
 from benchmark_pipeline.stats.verify import _hierarchy, audit_subtraction
+from benchmark_pipeline.stats.tables import SUPPRESSION_REASONS
 from benchmark_pipeline_tests.stats.helpers import random_frame
 
 
@@ -196,7 +197,7 @@ def test_suppressed_rows_keep_keys_and_carry_no_values(published):
         supp = t[t["suppressed"]]
         assert len(supp) > 0
         assert supp[fields].isna().all().all()
-        assert supp["suppression_reason"].isin(["no_respondents", "below_minimum", "complementary"]).all()
+        assert supp["suppression_reason"].isin(SUPPRESSION_REASONS).all()
         assert supp[["geography_level", "geography_code"]].notna().all().all()
         assert t.loc[~t["suppressed"], "suppression_reason"].isna().all()
 
@@ -218,7 +219,10 @@ def test_verifier_accepts_and_then_catches_tampering(published, kommuner):
     assert any("count" in p for p in verify_disclosure({"indicator_values": t}, kommuner, 5))
 
     t = iv.copy()
-    supp = t.index[(t["geography_level"] == "kommune") & (t["suppression_reason"] == "below_minimum")]
+    trail = published["suppression_trail"]
+    small = trail[(trail["geography_level"] == "kommune") & (trail["rule"] == "below_minimum")].iloc[0]
+    supp = t.index[(t["geography_level"] == "kommune") & (t["geography_code"] == small["geography_code"])
+                   & (t["question_id"] == small["question_id"])]
     t.loc[supp[0], "share"] = 0.5
     assert any("suppressed rows carry a value" in p for p in verify_disclosure({"indicator_values": t}, kommuner, 5))
 
@@ -241,7 +245,9 @@ def test_verifier_catches_recovery_by_subtraction(kommuner, instrument_2024):
     tables = compute_indicators(frame, instrument_2024, kommuner, 5)
     assert verify_disclosure(tables, kommuner, 5) == []
     iv = tables["indicator_values"].copy()
-    comp = (iv["geography_code"] == "657") & (iv["suppression_reason"] == "complementary")
+    trail = tables["suppression_trail"]
+    complementary = trail[(trail["geography_code"] == "657") & (trail["rule"] == "complementary")]["question_id"]
+    comp = (iv["geography_code"] == "657") & iv["question_id"].isin(complementary)
     assert comp.any()
     iv.loc[comp, ["suppressed", "suppression_reason"]] = [False, None]
     iv.loc[comp, "n"] = 6

@@ -12,7 +12,7 @@ import pytest
 from benchmark_pipeline.stats import compute_indicators
 from benchmark_pipeline.stats.indicators import barrier_score, wilson_interval
 from benchmark_pipeline.stats.tables import BARRIER_SCORES_COLUMNS, INDICATOR_VALUES_COLUMNS
-from benchmark_pipeline_tests.stats.helpers import make_frame, random_frame
+from benchmark_pipeline_tests.stats.helpers import make_frame, random_frame, suppression_rule
 
 
 def wilson_by_hand(x: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
@@ -159,9 +159,11 @@ def test_below_minimum_per_question(small):
     # further_potential: 101 has 6 answers → published; 147 has 6 → published
     assert not row(iv, "kommune", "101", "further_potential.ja")["suppressed"]
     # fagomraade: only one respondent in 101 answered → below minimum there; 147 nobody → no_respondents
-    assert row(iv, "kommune", "101", "fagomraade.analyse")["suppression_reason"] == "below_minimum"
+    assert row(iv, "kommune", "101", "fagomraade.analyse")["suppression_reason"] == "confidential"
+    assert suppression_rule(small, "kommune", "101", "fagomraade") == "below_minimum"
     assert row(iv, "kommune", "147", "fagomraade.analyse")["suppression_reason"] == "no_respondents"
-    assert row(iv, "national", "DK", "fagomraade.analyse")["suppression_reason"] == "below_minimum"
+    assert row(iv, "national", "DK", "fagomraade.analyse")["suppression_reason"] == "confidential"
+    assert suppression_rule(small, "national", "DK", "fagomraade") == "below_minimum"
 
 
 def test_question_nobody_answered(instrument_2024, kommuner):
@@ -212,8 +214,10 @@ def test_min_respondents_is_configurable_never_below_five(small, instrument_2024
     frame = make_frame(instrument_2024, RECORDS_101 + RECORDS_147)
     with pytest.raises(ValueError):
         compute_indicators(frame, instrument_2024, kommuner, 4)
-    iv = compute_indicators(frame, instrument_2024, kommuner, 7)["indicator_values"]
-    assert row(iv, "kommune", "147", "further_potential.ja")["suppression_reason"] == "below_minimum"
+    tables = compute_indicators(frame, instrument_2024, kommuner, 7)
+    published = row(tables["indicator_values"], "kommune", "147", "further_potential.ja")
+    assert published["suppression_reason"] == "confidential"
+    assert suppression_rule(tables, "kommune", "147", "further_potential") == "below_minimum"
 
 
 def test_values_outside_the_option_set_are_refused(instrument_2024, kommuner):
