@@ -74,7 +74,9 @@ _SUPPRESSED = Column(
     "True when disclosure control withheld the row: the keys stay, every value (n included) is empty.",
     nullable=False,
 )
-_REASON = Column("suppression_reason", STR, "Why the row was suppressed (empty when published).")
+_REASON = Column("suppression_reason", STR, "Why the row was suppressed: no_respondents (n = 0) or confidential "
+                 "(fewer than the minimum, or withheld so that no confidential value can be solved for); "
+                 "empty when published.")
 
 TABLES: dict[str, TableSpec] = {}
 
