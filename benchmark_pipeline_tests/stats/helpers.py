@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 
 from benchmark_pipeline.instrument import MAX_RANK, YearInstrument
+from benchmark_pipeline.stats.disclosure import _decide, public_reasons
+from benchmark_pipeline.stats.geography import Geography
 
 
 def make_frame(instrument: YearInstrument, records: list[dict]) -> pd.DataFrame:
@@ -71,3 +73,32 @@ def suppression_rule(tables: dict, level: str, code: str, question: str) -> str 
     hit = trail[(trail["geography_level"] == level) & (trail["geography_code"] == code)
                 & (trail["question_id"] == question)]
     return None if hit.empty else hit["rule"].iloc[0]
+
+
+def hillerod_case(kommuner):
+    """(geography, n, counts) per kommune where the first version's rules publish region 1084 and
+    kommunegruppe 1, whose difference leaves Hillerød (3 respondents) alone. Counts: "ja", "nej"."""
+    geo = Geography.from_kommuner(kommuner)
+    region = dict(zip(kommuner.table["kommune_kode"], kommuner.table["region_kode"]))
+    group = dict(zip(kommuner.table["kommune_kode"], kommuner.table["kommunegruppe_kode"]))
+    n = np.zeros(len(geo.kommune_codes), dtype=np.int64)
+    both = [k for k in geo.kommune_codes if region[k] == "1084" and group[k] == "1"]
+    small, big = both[:8], both[8:10]
+    for i, k in enumerate(geo.kommune_codes):
+        if k in small:
+            n[i] = 2 + (i % 2)  # 2 or 3: hidden, sums over 5
+        elif k in big:
+            n[i] = 7  # published
+    assert region["219"] == "1084" and group["219"] != "1"
+    n[geo.kommune_codes.index("219")] = 3
+    others_in_group = [i for i, k in enumerate(geo.kommune_codes) if group[k] == group["219"] and region[k] != "1084"]
+    n[others_in_group[:2]] = 4  # hidden with Hillerød in its kommunegruppe, so that sum passes the rule
+    n[others_in_group[2:4]] = 9
+    return geo, n, np.stack([n - n // 3, n // 3], axis=1)
+
+
+def rules_only(geo: Geography, n: np.ndarray, labels: bool = False):
+    """The first version's decision (the per-sum rules alone), with its labels or with one public reason."""
+    _, reason = _decide(n, geo, 5)
+    detail = np.array(list(reason.values()), dtype=object)
+    return detail != None, (detail if labels else public_reasons(detail))  # noqa: E711

@@ -10,8 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmark_pipeline.stats.attack import audit_question, published_question
-from benchmark_pipeline.stats.disclosure import _decide, protect_question, public_reasons
+from benchmark_pipeline.stats.disclosure import protect_question, public_reasons
 from benchmark_pipeline.stats.geography import Geography
+from benchmark_pipeline_tests.stats.helpers import hillerod_case, rules_only
 
 MIN = 5
 
@@ -25,13 +26,6 @@ def tiny_geography(regions: list[int], groups: list[int]) -> Geography:
         region_idx=np.array(regions, dtype=np.intp),
         group_idx=np.array(groups, dtype=np.intp),
     )
-
-
-def rules_only(geo: Geography, n: np.ndarray, labels: bool = False):
-    """The first version's decision (the per-sum rules alone), with its labels or with one public reason."""
-    _, reason = _decide(n, geo, MIN)
-    detail = np.array(list(reason.values()), dtype=object)
-    return detail != None, (detail if labels else public_reasons(detail))  # noqa: E711
 
 
 def view_of(geo, n, counts, suppressed, reason, kind="single", options=("ja", "nej")):
@@ -49,24 +43,8 @@ def leaks_of(geo, view, **kw):
 
 def test_region_minus_kommunegruppe_gives_a_small_kommunes_n_and_answers(kommuner):
     """The Hillerød case: region 1084's hidden kommuner minus kommunegruppe 1's leaves one kommune."""
-    geo = Geography.from_kommuner(kommuner)
-    region = dict(zip(kommuner.table["kommune_kode"], kommuner.table["region_kode"]))
-    group = dict(zip(kommuner.table["kommune_kode"], kommuner.table["kommunegruppe_kode"]))
-    n = np.zeros(len(geo.kommune_codes), dtype=np.int64)
-    both = [k for k in geo.kommune_codes if region[k] == "1084" and group[k] == "1"]
-    small, big = both[:8], both[8:10]
-    for i, k in enumerate(geo.kommune_codes):
-        if k in small:
-            n[i] = 2 + (i % 2)  # 2 or 3: hidden, sums over 5
-        elif k in big:
-            n[i] = 7  # published
+    geo, n, counts = hillerod_case(kommuner)
     hillerod = geo.kommune_codes.index("219")
-    assert region["219"] == "1084" and group["219"] != "1"
-    n[hillerod] = 3
-    others_in_group = [i for i, k in enumerate(geo.kommune_codes) if group[k] == group["219"] and region[k] != "1084"]
-    n[others_in_group[:2]] = 4  # hidden with Hillerød in its kommunegruppe, so that sum passes the rule
-    n[others_in_group[2:4]] = 9
-    counts = np.stack([n - n // 3, n // 3], axis=1)  # ja, nej
     suppressed, reason = rules_only(geo, n)
     assert suppressed[geo.cells[1] == "219"].all(), "the rules suppress Hillerød"
     leaks = leaks_of(geo, view_of(geo, n, counts, suppressed, reason))

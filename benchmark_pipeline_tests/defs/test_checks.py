@@ -1,0 +1,72 @@
+"""The disclosure gate, called directly as the anchors do: a table that passes every per-sum rule but lets an
+attacker solve for a suppressed kommune is blocked by the exact audit."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from benchmark_pipeline.defs.assets.publishing import StagedOutcome
+from benchmark_pipeline.defs.checks import disclosure_control
+from benchmark_pipeline.defs.resources import BenchmarkSettings
+from benchmark_pipeline.release.store import StagedRelease
+from benchmark_pipeline.stats.attack import published_question
+from benchmark_pipeline.stats.disclosure import protect_question
+from benchmark_pipeline_tests.stats.helpers import hillerod_case, rules_only
+
+YEAR = 2023
+OPTIONS = ("ja", "nej")
+
+
+def indicator_table(geo, view) -> pd.DataFrame:
+    """`indicator_values` as a release publishes this view (counts only above kommune level)."""
+    level, code = geo.cells
+    rows = []
+    for c in range(len(level)):
+        hidden = bool(view.suppressed[c])
+        for j, option in enumerate(OPTIONS):
+            n, count = view.n[c], view.counts[c, j]
+            share = None if hidden else count / n
+            rows.append(dict(
+                survey_year=YEAR, geography_level=level[c], geography_code=code[c],
+                indicator_id=f"further_potential.{option}", question_id="further_potential", option_id=option,
+                measure="share", n=None if hidden else int(n),
+                count=None if hidden or level[c] == "kommune" else int(count),
+                share=share, ci_low=share, ci_high=share, suppressed=hidden, suppression_reason=view.reason[c],
+            ))
+    table = pd.DataFrame(rows)
+    return table.astype({"n": "Int64", "count": "Int64"})
+
+
+def staged(tmp_path, table: pd.DataFrame) -> StagedOutcome:
+    (tmp_path / "tables").mkdir(parents=True)
+    table.to_parquet(tmp_path / "tables" / "indicator_values.parquet")
+    release = StagedRelease(f"{YEAR}-r1-000000000000", YEAR, 1, "0" * 64, tmp_path, [], {}, {}, None,
+                            row_counts={"indicator_values": len(table)})
+    return StagedOutcome(YEAR, "0" * 64, release, None, ())
+
+
+def run_gate(tmp_path, data_dir, suppressed, reason, geo, n, counts):
+    view = published_question(geo, YEAR, "further_potential", "single", OPTIONS, n, counts, suppressed, reason)
+    benchmark = BenchmarkSettings(data_dir=str(data_dir), output_dir=str(tmp_path / "out"))
+    return disclosure_control(benchmark=benchmark, staged_release=staged(tmp_path / "release", indicator_table(geo, view)))
+
+
+def test_the_exact_audit_blocks_a_table_the_rules_pass(tmp_path, data_dir, kommuner):
+    geo, n, counts = hillerod_case(kommuner)
+    suppressed, reason = rules_only(geo, n)
+    result = run_gate(tmp_path, data_dir, suppressed, reason, geo, n, counts)
+    assert not result.passed
+    assert result.metadata["violations"].value == 0  # every per-sum rule holds
+    assert result.metadata["leaks"].value > 0
+    leaks = " ".join(result.metadata["first_leaks"].value)
+    assert "kommune 219 further_potential" in leaks
+    assert "= 3" not in leaks  # the leaked value is never shown
+
+
+def test_the_gate_passes_what_the_suppression_publishes(tmp_path, data_dir, kommuner):
+    geo, n, counts = hillerod_case(kommuner)
+    decision = protect_question(geo, YEAR, "further_potential", "single", OPTIONS, n, counts, 5)
+    result = run_gate(tmp_path, data_dir, decision.suppressed, decision.reason, geo, n, counts)
+    assert result.passed
+    hidden = decision.suppressed & (decision.reason != "no_respondents")
+    assert result.metadata["suppressed_n_cells"].value == int(hidden.sum())
