@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from benchmark_pipeline.instrument import Question, YearInstrument
 from benchmark_pipeline.reference import Kommuner
-from benchmark_pipeline.stats.disclosure import protect_question
+from benchmark_pipeline.stats.disclosure import protect_questions
 from benchmark_pipeline.stats.geography import Geography, factorize
 from benchmark_pipeline.stats.tables import (
     BARRIER_SCORES_COLUMNS,
@@ -260,42 +260,48 @@ def compute_indicators(
     barrier_parts: list[dict] = []
     trail: list[pd.DataFrame] = []
 
-    def protect(q, n, base):
-        decision = protect_question(geo, year, q.id, q.kind, q.option_ids, n, base, minimum)
-        level, code = geo.cells
+    stats = []  # per question: n per kommune, and its counts (a ranking: first, second, third)
+    for q in instrument.questions:
+        if q.kind in ("single", "multi"):
+            stats.append((q, *(_single_stats if q.kind == "single" else _multi_stats)(validated, q, kidx, nk)))
+        elif q.kind == "ranked":
+            n, (first, second, third) = _ranked_stats(validated, q, kidx, nk)
+            stats.append((q, n, (first, second, third)))
+    decisions = protect_questions(geo, year, [
+        (q.id, q.kind, q.option_ids, n, np.hstack(counts) if q.kind == "ranked" else counts)
+        for q, n, counts in stats
+    ], minimum)
+
+    level, code = geo.cells
+    for (q, n, counts), decision in zip(stats, decisions):
         trail.append(pd.DataFrame({
             "survey_year": year, "question_id": q.id, "geography_level": level, "geography_code": code,
             "n": geo.stack(n), "rule": decision.detail, "audit_rounds": decision.audit_rounds,
         })[lambda f: f["rule"].notna()])
-        return decision.suppressed, decision.reason
-
-    for q in instrument.questions:
+        published = (decision.suppressed, decision.reason)
         if q.kind in ("single", "multi"):
-            n, counts = (_single_stats if q.kind == "single" else _multi_stats)(validated, q, kidx, nk)
-            decision = protect(q, n, counts)
             labels = {
                 "indicator_id": [f"{q.id}.{o}" for o in q.option_ids],
                 "question_id": [q.id] * len(q.option_ids),
                 "option_id": list(q.option_ids),
                 "measure": ["share"] * len(q.option_ids),
             }
-            indicator_parts.append(_long_rows(geo, n, {"count": counts}, labels, decision))
-        elif q.kind == "ranked":
-            n, (first, second, third) = _ranked_stats(validated, q, kidx, nk)
-            decision = protect(q, n, np.hstack([first, second, third]))
+            indicator_parts.append(_long_rows(geo, n, {"count": counts}, labels, published))
+        else:
+            first, second, third = counts
             opts = q.option_ids
             # per option its top-3 rows, then its first-rank rows
-            counts = np.stack([first + second + third, first], axis=2).reshape(nk, 2 * len(opts))
+            by_option = np.stack([first + second + third, first], axis=2).reshape(nk, 2 * len(opts))
             labels = {
                 "indicator_id": [f"{q.id}.{o}.{m}" for o in opts for m in ("top3", "first")],
                 "question_id": [q.id] * (2 * len(opts)),
                 "option_id": [o for o in opts for _ in range(2)],
                 "measure": ["top3", "first"] * len(opts),
             }
-            rows = _long_rows(geo, n, {"count": counts}, labels, decision, option_major=True)
+            rows = _long_rows(geo, n, {"count": by_option}, labels, published, option_major=True)
             indicator_parts.append(_level_order(rows, geo))
             values = {"first": first, "second": second, "third": third}
-            barrier_parts.append(_long_rows(geo, n, values, {"barrier_id": list(opts)}, decision))
+            barrier_parts.append(_long_rows(geo, n, values, {"barrier_id": list(opts)}, published))
 
     if indicator_parts:
         indicator_values = _finish_indicators(_level_order(_concat(indicator_parts), geo), geo, year)
