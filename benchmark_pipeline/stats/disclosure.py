@@ -22,9 +22,9 @@ indicator of one question at one geography shares the decision.
 
 - The exact audit decides (`protect_question`): the rules above are the first pass; then the attacker's
   integer program (`stats/attack.py`) is solved over what that decision would publish, and while it
-  pins a suppressed value, one more cell is suppressed: the smallest published member (by n, ties: lowest
-  code) of a sum the leaked cell is in (its region and kommunegruppe first, then all kommuner), or, where
-  no member is left, the smallest published aggregate of those sums.
+  pins a suppressed value, one more cell is suppressed per leaked cell: the smallest published cell (by
+  n, ties: lowest code) of the nearest ring around it (`_next_suppression`: for a kommune, the kommuner
+  in both its region and its kommunegruppe first), the aggregates last.
 - Published reasons: `no_respondents`, or `confidential` for every other suppression. Which rule
   suppressed a cell (`below_minimum`, `complementary`, `disclosure_audit`) is the private trail: the
   labels told an attacker which hidden kommune was the small one.
@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark_pipeline.reference import Kommuner
-from benchmark_pipeline.stats.attack import audit_question, published_question
+from benchmark_pipeline.stats.attack import audit_question, for_each_question, published_question
 from benchmark_pipeline.stats.geography import Geography, code_key
 from benchmark_pipeline.stats.tables import (
     LEVELS,
@@ -156,34 +156,37 @@ def protect_question(
                                f"for {audit.leaks[0]}")
 
 
+def protect_questions(geo: Geography, survey_year: int, questions: list[tuple], minimum: int) -> list[QuestionDecision]:
+    """`protect_question` for each (question_id, kind, options, n_kommune, base_kommune), in parallel
+    (questions are independent, and HiGHS leaves Python while it solves)."""
+    return for_each_question(
+        lambda q: protect_question(geo, survey_year, *q, minimum=minimum), questions)
+
+
 def _next_suppression(geo: Geography, cell: int, suppressed: np.ndarray, n: np.ndarray) -> int | None:
-    """The cell to suppress for a leak at `cell`: the smallest published member of the sums it is in
-    (region and kommunegruppe before all kommuner), else the smallest published aggregate of those sums,
-    else the smallest published cell of any level."""
+    """The cell to suppress for a leak at `cell`: the smallest published cell of the nearest ring around it
+    that has one. For a kommune: the kommuner in both its region and its kommunegruppe (the two can trade
+    respondents without changing any published sum), those in either, every kommune, then its region and
+    kommunegruppe. For a region or kommunegruppe: its kommuner and its siblings. For the national total:
+    the regions and kommunegrupper. Last, any cell, so the national total (the largest) is the last resort."""
     levels, codes = geo.cells
     kommune_cells = geo.first_kommune_cell + np.arange(len(geo.kommune_codes))
     if levels[cell] == "kommune":
         parents = geo.parent_cells(cell - geo.first_kommune_cell)
-        rings = [np.union1d(*(kommune_cells[geo.members[p]] for p in parents)), kommune_cells]
-        aggregates = [*parents, 0]
+        region, group = (kommune_cells[geo.members[p]] for p in parents)
+        rings = [np.intersect1d(region, group), np.union1d(region, group), kommune_cells, parents]
     elif levels[cell] == "national":
         rings = [range(1, geo.first_kommune_cell)]
-        aggregates = []
-    else:  # a region or kommunegruppe: its kommuner and its siblings
+    else:
         rings = [np.concatenate([kommune_cells[geo.members[cell]], np.flatnonzero(levels == levels[cell])])]
-        aggregates = [0]
-
-    def published(ring) -> list[int]:
-        return [int(c) for c in ring if c != cell and not suppressed[c]]
+    rings.append(range(len(levels)))
 
     by_size = lambda c: (n[c], LEVELS.index(levels[c]), code_key(codes[c]))  # noqa: E731
     for ring in rings:
-        if published(ring):
-            return min(published(ring), key=by_size)
-    if published(aggregates):
-        return min(published(aggregates), key=lambda c: (n[c], code_key(codes[c])))
-    anywhere = published(range(len(levels)))  # e.g. a kommunegruppe inside one region: the other hierarchy
-    return min(anywhere, key=by_size) if anywhere else None
+        published = [int(c) for c in ring if c != cell and not suppressed[c]]
+        if published:
+            return min(published, key=by_size)
+    return None
 
 
 def _decide(n_kommune: np.ndarray, geo: Geography, minimum: int) -> tuple[dict[Cell, int], dict[Cell, str | None]]:
