@@ -9,7 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmark_pipeline.stats.attack import audit_question, published_question
+from benchmark_pipeline.instrument import load_year
+from benchmark_pipeline.sample import generate_answers
+from benchmark_pipeline.stats import compute_indicators
+from benchmark_pipeline.stats.attack import audit_question, audit_tables, published_question
 from benchmark_pipeline.stats.disclosure import protect_question, public_reasons
 from benchmark_pipeline.stats.geography import Geography
 from benchmark_pipeline_tests.stats.helpers import hillerod_case, rules_only
@@ -212,3 +215,15 @@ def test_contradicting_tables_are_refused():
     view.n[0] = 99  # national n no longer the sum of its kommuner
     with pytest.raises(ValueError, match="contradict"):
         audit_question(geo, view, MIN)
+
+
+@pytest.mark.parametrize(("year", "respondents", "seed"), [(2024, 1500, 3), (2025, 5000, 6)])
+def test_a_generated_year_leaks_nothing_from_its_tables(data_dir, kommuner, year, respondents, seed):
+    """What `generate-sample` makes, suppressed and then attacked from its tables alone: nothing to solve for."""
+    instrument = load_year(data_dir, year)
+    tables = compute_indicators(generate_answers(instrument, respondents, seed=seed), instrument, kommuner,
+                                min_respondents=5)
+    published = {name: tables[name] for name in ("indicator_values", "barrier_scores")}
+    audit = audit_tables(published, Geography.from_kommuner(kommuner), 5)
+    assert audit.n_cells > 0  # many kommuner are suppressed at this size: there is something to attack
+    assert audit.passed, [str(leak) for leak in audit.leaks[:3]]
