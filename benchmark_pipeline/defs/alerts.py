@@ -25,6 +25,8 @@ from urllib.parse import urlsplit
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRun
 
+from benchmark_pipeline.defs.failures import step_exit_code
+from benchmark_pipeline.defs.tags import TRIGGER_TAG
 from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT
 
 WEBHOOK_ENV = "BENCHMARK_ALERT_WEBHOOK_URL"
@@ -53,14 +55,11 @@ def _step_failures(instance: DagsterInstance, run_id: str) -> list[dict[str, Any
         data = event.step_failure_data
         user = data.user_failure_data if data is not None else None
         if user is not None:
-            code_entry = user.metadata.get("exit_code")
-            code = int(code_entry.value) if code_entry is not None else EXIT_CONTENT
             message = user.description or "the step failed"
         else:
             error = data.error if data is not None else None
             message = _error_text(error) if error is not None else (event.message or "unknown error")
-            # A failed blocking check stops the run on the year's content; anything else is the environment.
-            code = EXIT_CONTENT if "check" in message.lower() else EXIT_ENVIRONMENT
+        code = step_exit_code(data)
         steps.append({"step_key": event.step_key, "exit_code": code, "message": _cut(message)})
     return steps
 
@@ -111,7 +110,7 @@ def build_alert(instance: DagsterInstance, run: DagsterRun, failure_message: str
         "message": _cut(failure_message),
         "failed_steps": steps,
         "failed_checks": checks,
-        "trigger": run.tags.get("benchmark/trigger") or run.tags.get("dagster/sensor_name") or run.tags.get("dagster/schedule_name") or "manual",
+        "trigger": run.tags.get(TRIGGER_TAG) or run.tags.get("dagster/sensor_name") or run.tags.get("dagster/schedule_name") or "manual",
     }
 
 

@@ -1,4 +1,5 @@
-"""Turn domain errors into Dagster failures that carry the CLI exit code and a plain message."""
+"""Turn domain errors into Dagster failures that carry the CLI exit code and a plain message, and read the
+exit code back from a failed step: the one rule the CLI runner and the run-failure alerts share."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from contextlib import contextmanager
 
 from dagster import Failure, MetadataValue
 
-from benchmark_pipeline.errors import EXIT_ENVIRONMENT, exit_code_of, is_expected
+from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, exit_code_of, is_expected
+
+CHECK_FAILED = "DagsterAssetCheckFailedError"  # what Dagster raises when a blocking check fails
 
 
 def _transient() -> tuple[type[BaseException], ...]:
@@ -36,3 +39,14 @@ def user_facing_failures():
             metadata={"exit_code": MetadataValue.int(code)},
             allow_retries=expected and code == EXIT_ENVIRONMENT,
         ) from (None if expected else exc)
+
+
+def step_exit_code(step_failure_data) -> int:
+    """A failed step's exit code: the one a `Failure` from `user_facing_failures` carries; a failed blocking
+    check stops the year on its content (1); anything else is the environment's (3)."""
+    user = step_failure_data.user_failure_data if step_failure_data is not None else None
+    if user is not None:
+        entry = user.metadata.get("exit_code")
+        return int(entry.value) if entry is not None else EXIT_CONTENT
+    error = step_failure_data.error if step_failure_data is not None else None
+    return EXIT_CONTENT if error is not None and error.cls_name == CHECK_FAILED else EXIT_ENVIRONMENT

@@ -10,7 +10,8 @@ from dagster import DagsterInstance, DagsterEventType
 
 from benchmark_pipeline.defs.build import build_definitions
 from benchmark_pipeline.release import ReleaseStore
-from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INPUT, EXIT_OK
+from benchmark_pipeline.defs.failures import step_exit_code
+from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_INPUT, EXIT_OK
 from benchmark_pipeline.settings import Settings
 
 # Dagster's console logger would print tracebacks for expected failures; the CLI reports them itself.
@@ -44,15 +45,12 @@ def _failure_messages(result) -> tuple[int, list[str]]:
     exit_code, messages = EXIT_OK, []
     for event in result.get_step_failure_events():
         data = event.step_failure_data
+        code = step_exit_code(data)
         user = data.user_failure_data
         if user is not None:
-            code_entry = user.metadata.get("exit_code")
-            code = int(code_entry.value) if code_entry is not None else EXIT_CONTENT
             messages.append(user.description or "the step failed")
         else:
             error = data.error
-            # A failed blocking check stops the run: the year's content is at fault, not the machine.
-            code = EXIT_CONTENT if error is not None and error.cls_name == "DagsterAssetCheckFailedError" else EXIT_ENVIRONMENT
             while error is not None and error.cause is not None:
                 error = error.cause
             text = error.message.strip() if error else "unknown error"

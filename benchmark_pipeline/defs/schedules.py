@@ -25,12 +25,12 @@ from benchmark_pipeline.defs.jobs import yearly_benchmark_job
 from benchmark_pipeline.defs.partitions import FIRST_SURVEY_YEAR, survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.publication import has_export
+from benchmark_pipeline.defs.tags import TRIGGER_TAG
 from benchmark_pipeline.settings import Settings
 
 SCHEDULE_TIMEZONE = "Europe/Copenhagen"
 # 06:00 on 1 December: after the autumn survey has closed and the export has been delivered.
 SCHEDULE_CRON = "0 6 1 12 *"
-TRIGGER_TAG = "benchmark/trigger"
 
 
 def survey_year_at(moment: datetime | None) -> int:

@@ -41,12 +41,11 @@ from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.instrument import mapped_years
 from benchmark_pipeline.publication import has_export
+from benchmark_pipeline.defs.tags import HASH_TAG, TRIGGER_TAG
 from benchmark_pipeline.settings import Settings
 
 SENSOR_INTERVAL_SECONDS = 60
 SETTLE_SECONDS = 30.0
-TRIGGER_TAG = "benchmark/trigger"
-HASH_TAG = "benchmark/export_sha256"
 ACTIVE_STATUSES = [
     DagsterRunStatus.QUEUED,
     DagsterRunStatus.NOT_STARTED,
@@ -204,5 +203,3 @@ def benchmark_run_failure_sensor(context: RunFailureSensorContext, benchmark: Be
     alert = build_alert(context.instance, context.dagster_run, context.failure_event.message)
     record_alert(alert, benchmark.settings().output_dir, log=context.log)
 
-
-ALL_SENSORS = [raw_export_sensor, benchmark_run_failure_sensor]
