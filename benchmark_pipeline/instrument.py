@@ -151,11 +151,6 @@ def _parse_yaml(path: Path, raw: bytes) -> dict:
     return doc
 
 
-def load_registry(data_dir: Path) -> Registry:
-    path = instrument_dir(data_dir) / "questions.yaml"
-    return _parse_registry(path, _file_bytes(path))
-
-
 def _parse_registry(path: Path, raw: bytes) -> Registry:
     doc = _parse_yaml(path, raw)
     questions, since = [], {}

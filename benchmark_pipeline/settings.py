@@ -24,6 +24,11 @@ class SettingsError(ValueError):
     exit_code = 2
 
 
+def default_warehouse_url(output_dir: str | Path) -> str:
+    """The embedded warehouse: a SQLite file in the output folder."""
+    return f"sqlite:///{(Path(output_dir) / 'warehouse.sqlite').resolve()}"
+
+
 def normalise_warehouse_url(url: str) -> str:
     """Bare PostgreSQL URLs would make SQLAlchemy 2.1 pick psycopg 3; the project ships psycopg2."""
     for prefix in ("postgresql://", "postgres://"):
@@ -52,7 +57,7 @@ class Settings:
     @property
     def resolved_warehouse_url(self) -> str:
         if not self.warehouse_url:
-            return f"sqlite:///{(Path(self.output_dir) / 'warehouse.sqlite').resolve()}"
+            return default_warehouse_url(self.output_dir)
         return normalise_warehouse_url(self.warehouse_url)
 
     def raw_dir(self, survey_year: int) -> Path:

@@ -151,5 +151,3 @@ def withdraw(store: ReleaseStore, release_id: str, reason: str) -> None:
     fallback = latest.release_id if latest else "none (no other release of that year)"
     click.echo(f"Withdrew {release.release_id}. Latest release of {release.survey_year} is now {fallback}.")
 
-
-commands = [releases, export, withdraw]

@@ -53,6 +53,7 @@ from benchmark_pipeline.release.fingerprint import (
     sha256_file,
 )
 from benchmark_pipeline.release.warehouse import Warehouse
+from benchmark_pipeline.settings import default_warehouse_url
 
 MANIFEST = "manifest.json"
 DATA_DICTIONARY = "data_dictionary.json"
@@ -159,7 +160,7 @@ class ReleaseStore:
 
     def __init__(self, output_dir: str | Path, warehouse_url: str | None = None, lock_timeout: float | None = None):
         self.output_dir = Path(output_dir)
-        self.warehouse_url = warehouse_url or f"sqlite:///{(self.output_dir / 'warehouse.sqlite').resolve()}"
+        self.warehouse_url = warehouse_url or default_warehouse_url(self.output_dir)
         self.warehouse = Warehouse(self.warehouse_url)
         self.lock_timeout = DEFAULT_LOCK_TIMEOUT if lock_timeout is None else lock_timeout
         self._schema_ready = False

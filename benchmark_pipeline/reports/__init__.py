@@ -6,7 +6,6 @@ unshown), offline (inline CSS, inline SVG charts, no external URL) and escaped b
     render_reports(out_dir, survey_year, tables, history, instrument, kommuner) -> list[Path]
     prepare_reports(...) -> PreparedReports   (.write(out_dir), .chart_markdown(chart): one context for both)
     national_chart_markdown(survey_year, tables, instrument, kommuner, chart="barriers") -> str
-    national_chart_png(survey_year, tables, instrument, kommuner, chart="barriers") -> bytes
 """
 
 from __future__ import annotations
@@ -41,7 +40,6 @@ __all__ = [
     "prepare_reports",
     "PreparedReports",
     "national_chart_markdown",
-    "national_chart_png",
     "national_chart",
     "chart_markdown",
     "chart_png",
@@ -196,12 +194,6 @@ def national_chart(survey_year: int, tables: dict[str, pd.DataFrame], instrument
     else:
         section = question_figure(ctx, chart)
     return section["spec"] if section else None
-
-
-def national_chart_png(survey_year: int, tables: dict[str, pd.DataFrame], instrument: YearInstrument,
-                       kommuner: Kommuner, chart: str = "barriers", **kwargs) -> bytes:
-    spec = national_chart(survey_year, tables, instrument, kommuner, chart, kwargs.pop("history", None))
-    return chart_png(spec, **kwargs) if spec else b""
 
 
 def national_chart_markdown(survey_year: int, tables: dict[str, pd.DataFrame], instrument: YearInstrument,

@@ -18,7 +18,6 @@ from benchmark_pipeline.release.schema import TABLE_NAMES
 from .formatting import as_float, is_missing
 
 CODE_COLUMNS = ("geography_code", "kommune_kode")
-MEASURE_SUFFIX = {"top3": "top3", "first": "first"}
 # The headline indicators, in the order the article presents them.
 HEADLINE_INDICATORS = ("data_use_change.mere", "further_potential.ja")
 HEADLINE_TEXT = {
@@ -29,17 +28,6 @@ HEADLINE_SHORT = {
     "data_use_change.mere": "Bruger data mere end for et år siden",
     "further_potential.ja": "Ser potentiale for yderligere brug",
 }
-SHARE_QUESTIONS_ORDER = (
-    "data_use_change",
-    "further_potential",
-    "use_contexts",
-    "anchoring_levels",
-    "barriers",
-    "data_sources",
-    "ai_use",
-    "fagomraade",
-    "stilling",
-)
 BACKGROUND_QUESTIONS = ("fagomraade", "stilling")
 SUPPRESSION_TEXT = {
     "confidential": "fortroligt: færre end {m} besvarelser, eller skjult så andre tal ikke kan regnes ud",

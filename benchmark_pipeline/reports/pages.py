@@ -40,11 +40,6 @@ from .narrative import change_direction, compare_to_national, kommune_narrative,
 LAST_OPTIONS = ("andet", "ingen", "ved_ikke")  # kept last when a chart is sorted by size
 SUBSTANTIVE_ORDER = ("data_use_change", "further_potential", "use_contexts", "anchoring_levels", "data_sources",
                      "ai_use")
-FIGURES = (  # the article's three figures, then the other questions
-    ("use_contexts", "Figur 1"),
-    ("anchoring_levels", "Figur 2"),
-    ("barriers", "Figur 3"),
-)
 RULE_TEXT = {
     "missing_id": "Manglende respondent-id",
     "conflicting_duplicate": "Samme respondent-id med forskellige svar",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from benchmark_pipeline.reference import NATIONAL_CODE  # noqa: F401  (re-exported: the stats modules read it here)
 from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 
 LEVELS = ("national", "region", "kommunegruppe", "kommune")
 AGGREGATE_LEVELS = ("national", "region", "kommunegruppe")  # the levels that publish counts
-NATIONAL_CODE = "DK"
 
 REASON_NO_RESPONDENTS = "no_respondents"
 REASON_BELOW_MINIMUM = "below_minimum"

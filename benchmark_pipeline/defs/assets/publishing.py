@@ -168,7 +168,7 @@ def published_release(context: AssetExecutionContext, benchmark: BenchmarkSettin
         store = benchmark.release_store()
         release = staged_release.reused or store.publish(staged_release.staged)
     manifest = release.manifest
-    outputs = manifest.get("outputs", manifest.get("files", []))
+    outputs = manifest.get("files", [])
     context.add_output_metadata(
         {
             "release_id": release.release_id,
