@@ -6,19 +6,16 @@ permission denied, disk full). Expected failures print one plain sentence, never
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import functools
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import click
 
 from benchmark_pipeline.release import schema
 from benchmark_pipeline.release.errors import ReleaseError
-from benchmark_pipeline.release.files import write_csv, write_parquet
+from benchmark_pipeline.release.files import atomic_write, write_csv, write_parquet
 from benchmark_pipeline.release.store import ReleaseStore
 from benchmark_pipeline.settings import Settings, SettingsError
 
@@ -123,21 +120,15 @@ def export(store: ReleaseStore, year: int, table: str, fmt: str, out: Path, rele
 
 
 def _write_atomically(frame, table: str, fmt: str, out: Path) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=f".tmp.{fmt}", dir=out.parent)
-    os.close(fd)
-    try:
+    def write(tmp: Path) -> None:
         if fmt == "csv":
-            write_csv(frame, Path(tmp))
+            write_csv(frame, tmp)
         elif fmt == "parquet":
-            write_parquet(table, frame, Path(tmp))
+            write_parquet(table, frame, tmp)
         else:
             frame.to_excel(tmp, sheet_name=table[:31], index=False, engine="openpyxl")
-        os.replace(tmp, out)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+    atomic_write(out, write)
 
 
 @click.command("withdraw")

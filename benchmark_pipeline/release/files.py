@@ -98,14 +98,17 @@ def write_json(path: Path, value) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def atomic_write_json(path: Path, value, fault: str | None = None) -> None:
-    """Write next to the target, flush to disk, then rename over it: readers see old or new, never half."""
+def atomic_write(path: Path, write, fault: str | None = None) -> Path:
+    """`write(tmp)` a file next to `path`, flush it to disk, then rename it over `path`: readers see the old
+    file or the new one, never half of one, and a failed write leaves no temporary file behind."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
-            handle.flush()
+        write(tmp)
+        with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
         if fault:
             fault_point(fault)
@@ -115,6 +118,13 @@ def atomic_write_json(path: Path, value, fault: str | None = None) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+    return path
+
+
+def atomic_write_json(path: Path, value, fault: str | None = None) -> None:
+    """`value` as JSON, written atomically (`atomic_write`)."""
+    text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), fault)
 
 
 def fsync_dir(path: Path) -> None:

@@ -21,6 +21,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.release.files import atomic_write
 
 from .formatting import is_missing
 from .model import Labels, geography_names, normalise_tables
@@ -234,10 +235,13 @@ def _write_row(ws, r: int, values: list, fmts: list) -> None:
 def write_workbook(path: Path, survey_year: int, tables: dict[str, pd.DataFrame], release_ids: dict[str, str],
                    labels: Labels, kommuner: Kommuner) -> Path:
     """Write the workbook; `release_ids` maps table name to its release id (kept as first column)."""
+    return atomic_write(Path(path), lambda tmp: _write_workbook_file(tmp, survey_year, tables, release_ids,
+                                                                     labels, kommuner))
+
+
+def _write_workbook_file(tmp: Path, survey_year: int, tables: dict[str, pd.DataFrame], release_ids: dict[str, str],
+                         labels: Labels, kommuner: Kommuner) -> None:
     names = geography_names(kommuner)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
     wb = xlsxwriter.Workbook(str(tmp), {"constant_memory": False, "in_memory": True, "strings_to_formulas": False,
                                         "strings_to_urls": False, "strings_to_numbers": False,
                                         "nan_inf_to_errors": False})
@@ -314,8 +318,6 @@ def write_workbook(path: Path, survey_year: int, tables: dict[str, pd.DataFrame]
                 ws.autofilter(0, 0, n_rows - 1, len(present) - 1)
     finally:
         wb.close()
-    tmp.replace(path)
-    return path
 
 
 def workbook_tables(tables: dict[str, pd.DataFrame], normalised: dict[str, pd.DataFrame] | None = None
