@@ -6,6 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
+
 # Finding kinds. Every finding fails the audit.
 FREE_TEXT = "free_text"
 CPR_NUMBER = "cpr_number"
@@ -62,7 +64,7 @@ class AuditReport:
     findings: list[Finding] = field(default_factory=list)
     files_scanned: list[str] = field(default_factory=list)  # relative paths of every file read
     notes: list[str] = field(default_factory=list)  # what was read but could not be inspected fully
-    min_respondents: int = 5
+    min_respondents: int = MIN_RESPONDENTS_FLOOR
     forbidden_texts_checked: int = 0  # free texts long enough to be compared
     forbidden_texts_ignored: int = 0  # free texts shorter than the minimum length
 

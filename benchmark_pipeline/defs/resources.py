@@ -9,7 +9,7 @@ from dagster import ConfigurableResource, FilesystemIOManager
 from benchmark_pipeline.instrument import YearInstrument, load_year
 from benchmark_pipeline.reference import Kommuner, load_kommuner
 from benchmark_pipeline.release import ReleaseStore
-from benchmark_pipeline.settings import Settings
+from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR, Settings
 
 
 class BenchmarkSettings(ConfigurableResource):
@@ -18,7 +18,7 @@ class BenchmarkSettings(ConfigurableResource):
     data_dir: str
     output_dir: str
     warehouse_url: str = ""
-    min_respondents: int = 5
+    min_respondents: int = MIN_RESPONDENTS_FLOOR
     max_quarantine_share: float = 0.2
 
     @classmethod

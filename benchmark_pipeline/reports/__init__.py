@@ -18,6 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 
 from .charts import BarChart, LazySVG, TrendChart, chart_markdown, chart_png, to_svg
 from .formatting import fmt_int
@@ -88,7 +89,7 @@ class PreparedReports:
     for PNG and SVG whichever it draws first), so nothing is normalised or drawn twice."""
 
     def __init__(self, survey_year: int, tables: dict[str, pd.DataFrame], history: dict[int, dict[str, pd.DataFrame]],
-                 instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = 5) -> None:
+                 instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = MIN_RESPONDENTS_FLOOR) -> None:
         self.survey_year = survey_year
         self.tables = tables
         self.kommuner = kommuner
@@ -164,14 +165,15 @@ class PreparedReports:
 
 
 def prepare_reports(survey_year: int, tables: dict[str, pd.DataFrame], history: dict[int, dict[str, pd.DataFrame]],
-                    instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = 5) -> PreparedReports:
+                    instrument: YearInstrument, kommuner: Kommuner,
+                    min_respondents: int = MIN_RESPONDENTS_FLOOR) -> PreparedReports:
     """The year's reports, ready to `write` and to give the UI charts (`chart_markdown`) from one context."""
     return PreparedReports(survey_year, tables, history, instrument, kommuner, min_respondents)
 
 
 def render_reports(out_dir: Path, survey_year: int, tables: dict[str, pd.DataFrame],
                    history: dict[int, dict[str, pd.DataFrame]], instrument: YearInstrument, kommuner: Kommuner,
-                   min_respondents: int = 5) -> list[Path]:
+                   min_respondents: int = MIN_RESPONDENTS_FLOOR) -> list[Path]:
     """Write national.html, kommuner/index.html, kommuner/<kode>.html (all 98) and workbook.xlsx.
 
     Returns the written paths (national first, then the index, the kommune pages and the workbook)."""

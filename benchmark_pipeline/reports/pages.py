@@ -11,6 +11,7 @@ from functools import cached_property
 
 from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
+from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 
 from . import charts as ch
 from .formatting import (
@@ -83,7 +84,7 @@ class Context:
     labels: Labels
     kommuner: Kommuner
     history: list[YearData]
-    min_respondents: int = 5
+    min_respondents: int = MIN_RESPONDENTS_FLOOR
     names: dict = field(default_factory=dict)
 
     @cached_property
@@ -632,7 +633,7 @@ def index_context(ctx: Context) -> dict:
 
 
 def make_context(survey_year: int, tables: dict, history: dict, instrument: YearInstrument, kommuner: Kommuner,
-                 min_respondents: int = 5) -> Context:
+                 min_respondents: int = MIN_RESPONDENTS_FLOOR) -> Context:
     hist = [YearData(y, history[y]) for y in sorted(history or {}) if int(y) < survey_year]
     return Context(survey_year=survey_year, year=YearData(survey_year, tables), labels=Labels(instrument),
                    kommuner=kommuner, history=hist, min_respondents=min_respondents,

@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 from benchmark_pipeline.stats.attack import audit_question, for_each_question, published_question
 from benchmark_pipeline.stats.geography import Geography, code_key
 from benchmark_pipeline.stats.tables import (
@@ -245,7 +246,7 @@ def _decide(n_kommune: np.ndarray, geo: Geography, minimum: int) -> tuple[dict[C
 
 
 def decide_suppression(
-    n_by_kommune: Mapping[str, int] | pd.Series, kommuner: Kommuner, min_respondents: int = 5
+    n_by_kommune: Mapping[str, int] | pd.Series, kommuner: Kommuner, min_respondents: int = MIN_RESPONDENTS_FLOOR
 ) -> pd.DataFrame:
     """Suppression decision for one question at every geography.
 

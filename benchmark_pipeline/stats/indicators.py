@@ -15,6 +15,7 @@ from statsmodels.stats.proportion import proportion_confint
 
 from benchmark_pipeline.instrument import Question, YearInstrument
 from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 from benchmark_pipeline.stats.disclosure import protect_questions
 from benchmark_pipeline.stats.geography import Geography, factorize
 from benchmark_pipeline.stats.tables import (
@@ -245,7 +246,8 @@ def _finish_indicators(rows: dict, geo: Geography, survey_year: int) -> pd.DataF
 
 
 def compute_indicators(
-    validated: pd.DataFrame, instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = 5
+    validated: pd.DataFrame, instrument: YearInstrument, kommuner: Kommuner,
+    min_respondents: int = MIN_RESPONDENTS_FLOOR,
 ) -> dict[str, pd.DataFrame]:
     """`indicator_values` and `barrier_scores` for one survey year, disclosure control applied, and the
     private `suppression_trail` (which rule suppressed each cell; never published)."""

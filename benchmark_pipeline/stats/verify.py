@@ -20,6 +20,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 from benchmark_pipeline.stats.tables import (
     BARRIER_VALUE_FIELDS,
     BENCHMARK_VALUE_FIELDS,
@@ -175,7 +176,7 @@ def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**changes) if changes else frame
 
 
-def verify_disclosure(tables: dict, kommuner: Kommuner, min_respondents: int = 5) -> list[str]:
+def verify_disclosure(tables: dict, kommuner: Kommuner, min_respondents: int = MIN_RESPONDENTS_FLOOR) -> list[str]:
     """Every disclosure-control violation found in `tables` (by table name); [] when safe to publish."""
     minimum = check_min_respondents(min_respondents)
     problems: list[str] = []
