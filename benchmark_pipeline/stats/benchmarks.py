@@ -15,10 +15,10 @@ import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import betaln, digamma, expit, gammaln, logit
 
-from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
 from benchmark_pipeline.stats.geography import Geography
 from benchmark_pipeline.stats.indicators import empty_frame
-from benchmark_pipeline.stats.tables import KOMMUNE_BENCHMARKS_COLUMNS, NATIONAL_CODE, as_bool
+from benchmark_pipeline.stats.tables import KOMMUNE_BENCHMARKS_COLUMNS, as_bool
 
 MIN_KOMMUNER_FOR_FIT = 3  # fewer published kommuner in a group: the between-kommune spread is not estimable
 KAPPA_MIN = 1e-2  # prior strength α+β bounds: ~no shrinkage ... full pooling

@@ -43,13 +43,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
 from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 from benchmark_pipeline.stats.attack import audit_question, for_each_question, published_question
 from benchmark_pipeline.stats.geography import Geography, code_key
 from benchmark_pipeline.stats.tables import (
     LEVELS,
-    NATIONAL_CODE,
     REASON_BELOW_MINIMUM,
     REASON_COMPLEMENTARY,
     REASON_CONFIDENTIAL,

@@ -8,8 +8,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from benchmark_pipeline.reference import Kommuner
-from benchmark_pipeline.stats.tables import NATIONAL_CODE
+from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
 
 
 def code_key(code: str) -> tuple[int, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from benchmark_pipeline.reference import NATIONAL_CODE  # noqa: F401  (re-exported: the stats modules read it here)
 from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 
 LEVELS = ("national", "region", "kommunegruppe", "kommune")

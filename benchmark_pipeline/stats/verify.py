@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
 from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 from benchmark_pipeline.stats.tables import (
     BARRIER_VALUE_FIELDS,
     BENCHMARK_VALUE_FIELDS,
     INDICATOR_VALUE_FIELDS,
-    NATIONAL_CODE,
     REASON_NO_RESPONDENTS,
     ROW_RULE_REASONS,
     as_bool,
