@@ -495,16 +495,17 @@ def _ranked_base(columns: np.ndarray, m: int) -> np.ndarray:
 
 def audit_question(
     geo: Geography, view: PublishedQuestion, minimum: int,
-    truth: tuple[np.ndarray, np.ndarray] | None = None, figures: bool = True,
-    known_free: frozenset = frozenset(), one_leak_per_cell: bool = False,
+    truth: tuple[np.ndarray, np.ndarray] | None = None, known_free: frozenset = frozenset(),
+    suppressing: bool = False,
 ) -> QuestionAudit:
     """The leaks of one question (see the module docstring).
 
     `truth` = (n, base counts) per kommune, the true values, is a known feasible point: it spares a solve.
     `known_free` holds target keys shown free by an earlier audit of the same data with fewer cells
     suppressed; suppressing more only widens the feasible set, so they stay free and are not solved again.
-    Without `figures`, zero proofs and the narrowest range are left out. With `one_leak_per_cell`, a cell
-    found leaking is not tested further (suppression adds one cell per leaking cell, whatever leaks)."""
+    `suppressing` (the audit inside suppression): a cell found leaking is not tested further, since
+    suppression adds one cell per leaking cell whatever leaks, and the figures (zero proofs, narrowest
+    range) are left out."""
     prog = _Program(geo, view, minimum)
     result = QuestionAudit()
     rng = np.random.default_rng(SEED)
@@ -566,9 +567,9 @@ def audit_question(
             pinned = find((row, rhs + 1, np.inf)) is None and find((row, -np.inf, rhs - 1)) is None
         if pinned:
             leaked.append(i)
-            done = t.cell == t.cell[i] if one_leak_per_cell else np.arange(len(keys)) == i
+            done = t.cell == t.cell[i] if suppressing else np.arange(len(keys)) == i
             two_sided, gaps = two_sided[~done[two_sided]], gaps[~done[gaps]]
-    if figures:
+    if not suppressing:
         zeros = np.flatnonzero(is_count & (np.abs(value0) < 0.5))
         result.zero_proofs = int(np.isin(zeros, prog.zero_forced(t)).sum())
         result.narrowest_n_range = _narrowest_seen(np.flatnonzero(is_n), seen_lo, seen_hi)

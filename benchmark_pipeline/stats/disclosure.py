@@ -138,7 +138,7 @@ def protect_question(
         view = published_question(geo, survey_year, question_id, kind, options, n_kommune, base_kommune,
                                   decision.suppressed, decision.reason)
         audit = audit_question(geo, view, minimum, truth=(n_kommune, base_kommune),
-                               figures=False, known_free=free, one_leak_per_cell=True)
+                               known_free=free, suppressing=True)
         if not audit.leaks:
             return decision
         free = frozenset(audit.free)
