@@ -59,6 +59,18 @@ def history_tables(store, survey_year: int) -> dict[int, dict[str, pd.DataFrame]
     return dict(sorted(history.items()))
 
 
+def withheld_in_earlier_revisions(store, survey_year: int) -> pd.DataFrame:
+    """The cells (question_id, geography_level, geography_code) any published revision of the year withheld,
+    withdrawn ones included (a reader may still hold them): a new revision withholds them too."""
+    parts = []
+    for release in store.releases(survey_year):
+        values = store.read_table("indicator_values", year=survey_year, release=release.release_id)
+        parts.append(values.loc[values["suppressed"].astype(bool), ["question_id", "geography_level", "geography_code"]])
+    if not parts:
+        return pd.DataFrame(columns=["question_id", "geography_level", "geography_code"])
+    return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
+
+
 def input_files(raw_files: list[Path]) -> list[Path]:
     """Input files in a stable order, so the fingerprint does not depend on listing order."""
     return sorted((Path(p) for p in raw_files), key=lambda p: p.name)

@@ -15,9 +15,10 @@ A release is safe when, for every suppressed cell,
 - no share is proven 100 % (the count equals n in every feasible solution).
 Counts proven 0 are allowed and counted (docs/methodology.md, section 4, "Counts proven 0 remain").
 
-Each release is audited on its own. Two revisions of one year differ by a few respondents, and how an
-attacker may combine them depends on what changed, which the tables do not say; docs/methodology.md
-says what that leaves open and what to do (withdraw the earlier revision).
+Each release is audited on its own. Earlier revisions of a year add nothing: a revision withholds every
+cell they withheld (`disclosure.protect_question`), so two revisions of the same answers publish no more
+together than the first; and of changed answers no release says how much changed, so their feasible
+sets combine as a product (docs/methodology.md, section 4, "Earlier revisions").
 
 Speed: a cell is shown free by any whole-number solution that moves it, and only a proof of "pinned"
 needs the exact program. So solutions are searched for in random directions, within a tighter box (no

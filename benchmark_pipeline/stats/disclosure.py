@@ -25,6 +25,8 @@ indicator of one question at one geography shares the decision.
   pins a suppressed value, one more cell is suppressed per leaked cell: the smallest published cell (by
   n, ties: lowest code) of the nearest ring around it (`_next_suppression`: for a kommune, the kommuner
   in both its region and its kommunegruppe first), the aggregates last.
+- Earlier revisions: a cell an earlier revision of the year withheld stays withheld
+  (`earlier_revision`), so that two revisions of one export together publish no more than the first.
 - Published reasons: `no_respondents`, or `confidential` for every other suppression. Which rule
   suppressed a cell (`below_minimum`, `complementary`, `disclosure_audit`) is the private trail: the
   labels told an attacker which hidden kommune was the small one.
@@ -53,6 +55,7 @@ from benchmark_pipeline.stats.tables import (
     REASON_COMPLEMENTARY,
     REASON_CONFIDENTIAL,
     REASON_DISCLOSURE_AUDIT,
+    REASON_EARLIER_REVISION,
     REASON_NO_RESPONDENTS,
     check_min_respondents,
 )
@@ -123,13 +126,14 @@ class QuestionDecision:
 
 def protect_question(
     geo: Geography, survey_year: int, question_id: str, kind: str, options, n_kommune: np.ndarray,
-    base_kommune: np.ndarray, minimum: int,
+    base_kommune: np.ndarray, minimum: int, withheld: np.ndarray | None = None,
 ) -> QuestionDecision:
     """The rules' decision, extended until the exact audit finds nothing to solve for.
 
     `base_kommune` holds the true counts per kommune (single/multi: per option; ranked: first, second,
-    third per option), which the audit uses as a known solution."""
-    _, reason = _decide(n_kommune, geo, minimum)
+    third per option), which the audit uses as a known solution. `withheld` marks the cells (`geo.cells`
+    order) an earlier revision of the year withheld: they start withheld."""
+    _, reason = _decide(n_kommune, geo, minimum, withheld)
     decision = QuestionDecision(np.array(list(reason.values()), dtype=object), 0)
     n_cells = geo.stack(np.asarray(n_kommune, dtype=np.int64))
     free: frozenset = frozenset()
@@ -156,11 +160,15 @@ def protect_question(
                                f"for {audit.leaks[0]}")
 
 
-def protect_questions(geo: Geography, survey_year: int, questions: list[tuple], minimum: int) -> list[QuestionDecision]:
+def protect_questions(
+    geo: Geography, survey_year: int, questions: list[tuple], minimum: int,
+    withheld: Mapping[str, np.ndarray] | None = None,
+) -> list[QuestionDecision]:
     """`protect_question` for each (question_id, kind, options, n_kommune, base_kommune), in parallel
-    (questions are independent, and HiGHS leaves Python while it solves)."""
+    (questions are independent, and HiGHS leaves Python while it solves); `withheld` by question id."""
+    withheld = withheld or {}
     return for_each_question(
-        lambda q: protect_question(geo, survey_year, *q, minimum=minimum), questions)
+        lambda q: protect_question(geo, survey_year, *q, minimum=minimum, withheld=withheld.get(q[0])), questions)
 
 
 def _next_suppression(geo: Geography, cell: int, suppressed: np.ndarray, n: np.ndarray) -> int | None:
@@ -189,8 +197,11 @@ def _next_suppression(geo: Geography, cell: int, suppressed: np.ndarray, n: np.n
     return None
 
 
-def _decide(n_kommune: np.ndarray, geo: Geography, minimum: int) -> tuple[dict[Cell, int], dict[Cell, str | None]]:
-    """n and the suppression reason (None: published) of every cell, in `geo.levels` order."""
+def _decide(
+    n_kommune: np.ndarray, geo: Geography, minimum: int, withheld: np.ndarray | None = None,
+) -> tuple[dict[Cell, int], dict[Cell, str | None]]:
+    """n and the suppression reason (None: published) of every cell, in `geo.levels` order; `withheld`
+    (`geo.cells` order) marks cells that start withheld."""
     n_kommune = np.asarray(n_kommune, dtype=np.int64)
     if n_kommune.shape != (len(geo.kommune_codes),):
         raise ValueError("n_kommune must hold one count per kommune")
@@ -201,6 +212,10 @@ def _decide(n_kommune: np.ndarray, geo: Geography, minimum: int) -> tuple[dict[C
         for code, value in zip(codes, values):
             n[(level, code)] = int(value)
     reason: dict[Cell, str | None] = {cell: _primary(value, minimum) for cell, value in n.items()}
+    if withheld is not None:
+        for cell, before in zip(n, withheld):
+            if before and reason[cell] is None:
+                reason[cell] = REASON_EARLIER_REVISION
 
     partitions = aggregate_partitions(geo)
 

@@ -245,12 +245,26 @@ def _finish_indicators(rows: dict, geo: Geography, survey_year: int) -> pd.DataF
     return pd.DataFrame(columns)[INDICATOR_VALUES_COLUMNS]
 
 
+def _withheld_by_question(geo: Geography, withheld_before: pd.DataFrame | None) -> dict[str, np.ndarray]:
+    """Per question, which cells (`geo.cells` order) are in `withheld_before`."""
+    if withheld_before is None or withheld_before.empty:
+        return {}
+    cells = pd.MultiIndex.from_arrays(geo.cells)
+    return {
+        str(question_id): cells.isin(pd.MultiIndex.from_frame(rows[["geography_level", "geography_code"]].astype(str)))
+        for question_id, rows in withheld_before.groupby("question_id")
+    }
+
+
 def compute_indicators(
     validated: pd.DataFrame, instrument: YearInstrument, kommuner: Kommuner,
-    min_respondents: int = MIN_RESPONDENTS_FLOOR,
+    min_respondents: int = MIN_RESPONDENTS_FLOOR, withheld_before: pd.DataFrame | None = None,
 ) -> dict[str, pd.DataFrame]:
     """`indicator_values` and `barrier_scores` for one survey year, disclosure control applied, and the
-    private `suppression_trail` (which rule suppressed each cell; never published)."""
+    private `suppression_trail` (which rule suppressed each cell; never published).
+
+    `withheld_before` (question_id, geography_level, geography_code) lists the cells earlier revisions of
+    the year withheld; they stay withheld, so the revisions together publish no more than the first."""
     minimum = check_min_respondents(min_respondents)
     geo = Geography.from_kommuner(kommuner)
     nk = len(geo.kommune_codes)
@@ -272,7 +286,7 @@ def compute_indicators(
     decisions = protect_questions(geo, year, [
         (q.id, q.kind, q.option_ids, n, np.hstack(counts) if q.kind == "ranked" else counts)
         for q, n, counts in stats
-    ], minimum)
+    ], minimum, _withheld_by_question(geo, withheld_before))
 
     level, code = geo.cells
     for (q, n, counts), decision in zip(stats, decisions):

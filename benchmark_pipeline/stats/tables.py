@@ -11,6 +11,7 @@ REASON_NO_RESPONDENTS = "no_respondents"
 REASON_BELOW_MINIMUM = "below_minimum"
 REASON_COMPLEMENTARY = "complementary"
 REASON_DISCLOSURE_AUDIT = "disclosure_audit"  # suppressed so that the exact audit finds nothing to solve for
+REASON_EARLIER_REVISION = "earlier_revision"  # withheld by an earlier revision of the year, so still withheld
 REASON_CONFIDENTIAL = "confidential"  # what a release shows for every suppression but no_respondents
 # The reasons a release may show; which rule suppressed a cell stays in the private trail.
 SUPPRESSION_REASONS = (REASON_NO_RESPONDENTS, REASON_CONFIDENTIAL)

@@ -92,6 +92,23 @@ def test_unchanged_rerun_reuses_the_release(two_years):
     assert [r.revision for r in store.releases(2024)] == [1]
 
 
+def test_a_revision_withholds_every_cell_its_earlier_revision_withheld(tmp_path):
+    """A second revision of 2023 (a higher minimum) publishes nothing the first withheld: a reader who
+    holds both must not learn more than from the first."""
+    instance = DagsterInstance.ephemeral()
+    first = run_year(Settings.from_env(output_dir=tmp_path), 2023, instance)
+    second = run_year(Settings.from_env(output_dir=tmp_path, min_respondents=7), 2023, instance)
+    assert first.ok and second.ok and second.release_id.startswith("2023-r2-"), second.messages
+    store = ReleaseStore(tmp_path, Settings.from_env(output_dir=tmp_path).resolved_warehouse_url)
+    cells = ["question_id", "geography_level", "geography_code"]
+    withheld = {
+        outcome.release_id: set(map(tuple, values.loc[values["suppressed"], cells].to_numpy()))
+        for outcome in (first, second)
+        for values in [store.read_table("indicator_values", year=2023, release=outcome.release_id)]
+    }
+    assert withheld[first.release_id] < withheld[second.release_id]
+
+
 def test_a_year_whose_previous_year_is_unpublished_stops_with_a_clear_message(tmp_path):
     settings = Settings.from_env(output_dir=tmp_path)
     outcome = run_year(settings, 2024, DagsterInstance.ephemeral())

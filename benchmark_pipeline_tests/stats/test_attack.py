@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -227,3 +228,55 @@ def test_a_generated_year_leaks_nothing_from_its_tables(data_dir, kommuner, year
     audit = audit_tables(published, Geography.from_kommuner(kommuner), 5)
     assert audit.n_cells > 0  # many kommuner are suppressed at this size: there is something to attack
     assert audit.passed, [str(leak) for leak in audit.leaks[:3]]
+
+
+CELL = ["geography_level", "geography_code"]
+ROW_KEYS = {"indicator_values": [*CELL, "indicator_id"], "barrier_scores": [*CELL, "barrier_id"]}
+
+
+def _suppressed_cells(tables) -> pd.DataFrame:
+    values = tables["indicator_values"]
+    return values.loc[values["suppressed"], ["question_id", *CELL]].drop_duplicates()
+
+
+def _both_revisions(first: dict, second: dict) -> dict:
+    """What an attacker holding two revisions of one export sees: every row either of them publishes."""
+    seen = {}
+    for name, keys in ROW_KEYS.items():
+        a, b = first[name].set_index(keys), second[name].set_index(keys)
+        b = b.loc[a.index]
+        shown_in_second_only = a["suppressed"] & ~b["suppressed"]
+        a.loc[shown_in_second_only] = b.loc[shown_in_second_only]
+        seen[name] = a.reset_index()
+    return seen
+
+
+def test_two_revisions_of_one_export_leak_nothing_together(data_dir, kommuner):
+    """A second revision of the same answers (here: a higher minimum) suppresses differently; what the two
+    publish together is attacked as one table. Without the first revision's cells withheld it leaks."""
+    instrument = load_year(data_dir, 2024)
+    answers = generate_answers(instrument, 1500, seed=3)
+    geo = Geography.from_kommuner(kommuner)
+    first = compute_indicators(answers, instrument, kommuner, min_respondents=5)
+    withheld = _suppressed_cells(first)
+
+    unaware = compute_indicators(answers, instrument, kommuner, min_respondents=7)
+    assert not audit_tables(_both_revisions(first, unaware), geo, 5).passed  # the threat is real
+
+    second = compute_indicators(answers, instrument, kommuner, min_respondents=7, withheld_before=withheld)
+    still = withheld.merge(_suppressed_cells(second), how="left", indicator=True)
+    assert still["_merge"].eq("both").all()  # every cell the first withheld is still withheld
+    audit = audit_tables(_both_revisions(first, second), geo, 5)
+    assert audit.passed, [str(leak) for leak in audit.leaks[:3]]
+
+
+def test_a_revision_of_the_same_answers_and_settings_suppresses_exactly_as_before(data_dir, kommuner):
+    """Withholding what an identical earlier revision withheld changes nothing, so an unchanged rerun's
+    tables are the published ones."""
+    instrument = load_year(data_dir, 2024)
+    answers = generate_answers(instrument, 1500, seed=3)
+    first = compute_indicators(answers, instrument, kommuner, min_respondents=5)
+    again = compute_indicators(answers, instrument, kommuner, min_respondents=5,
+                               withheld_before=_suppressed_cells(first))
+    for name in ("indicator_values", "barrier_scores"):
+        pd.testing.assert_frame_equal(again[name], first[name])

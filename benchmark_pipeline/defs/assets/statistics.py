@@ -7,14 +7,14 @@ from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.metadata import table_preview, table_schema
 from benchmark_pipeline.defs.partitions import previous_survey_year, survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
-from benchmark_pipeline.publication import previous_release
+from benchmark_pipeline.publication import previous_release, withheld_in_earlier_revisions
 from benchmark_pipeline.stats import (
     compute_indicators,
     compute_kommune_benchmarks,
     compute_year_summary,
     compute_yoy,
 )
-from benchmark_pipeline.stats.tables import REASON_DISCLOSURE_AUDIT
+from benchmark_pipeline.stats.tables import REASON_DISCLOSURE_AUDIT, REASON_EARLIER_REVISION
 from benchmark_pipeline.versions import CODE_VERSIONS
 
 OWNERS = ["team:benchmark-data"]
@@ -42,7 +42,7 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
 
     Disclosure control is applied here, before anything downstream sees a value: the minimum, complementary
     suppression, and more suppression until the exact audit (an attacker's integer program over the tables)
-    can solve for no suppressed value.
+    can solve for no suppressed value. A cell an earlier revision of the year withheld stays withheld.
     """
     year = int(context.partition_key)
     with user_facing_failures():
@@ -52,6 +52,7 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
             benchmark.instrument(year),
             benchmark.kommuner(),
             min_respondents=settings.min_respondents,
+            withheld_before=withheld_in_earlier_revisions(benchmark.release_store(), year),
         )
     values = tables["indicator_values"]
     trail = tables["suppression_trail"]
@@ -62,6 +63,7 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
             # counts of suppressed cells only: the rule behind each one is the private trail
             "suppressed_cells": len(trail),
             "suppressed_by_exact_audit": int(trail["rule"].eq(REASON_DISCLOSURE_AUDIT).sum()),
+            "suppressed_as_in_earlier_revisions": int(trail["rule"].eq(REASON_EARLIER_REVISION).sum()),
             "barrier_scores_rows": len(tables["barrier_scores"]),
             "barrier_scores_preview": table_preview(tables["barrier_scores"][national(tables["barrier_scores"])]),
         }
