@@ -71,6 +71,16 @@ def withheld_in_earlier_revisions(store, survey_year: int) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
 
 
+def revisions_of_the_same_export(store, survey_year: int, inputs: list[dict]) -> list[dict[str, pd.DataFrame]]:
+    """The tables the exact audit reads of every published revision of the year made from the same input
+    files (a reader can tell from the manifests), withdrawn ones included."""
+    return [
+        {name: store.read_table(name, year=survey_year, release=release.release_id) for name in DISCLOSURE_TABLES}
+        for release in store.releases(survey_year)
+        if release.manifest.get("inputs") == inputs
+    ]
+
+
 def input_files(raw_files: list[Path]) -> list[Path]:
     """Input files in a stable order, so the fingerprint does not depend on listing order."""
     return sorted((Path(p) for p in raw_files), key=lambda p: p.name)

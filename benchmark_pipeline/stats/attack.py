@@ -667,3 +667,21 @@ def audit_tables(tables: dict, geo: Geography, minimum: int) -> DisclosureAudit:
             narrowest = result.narrowest_n_range if narrowest is None else min(narrowest, result.narrowest_n_range)
     return DisclosureAudit(leaks, len(views), totals.n_cells, totals.count_cells, totals.zero_proofs, narrowest,
                            totals.solves, time.perf_counter() - start)
+
+
+# The columns that, with the geography, name one row of a table the audit reads.
+ROW_KEYS = {"indicator_values": "indicator_id", "barrier_scores": "barrier_id"}
+
+
+def tables_seen_together(first: dict, second: dict) -> dict:
+    """What a reader holding two releases of the same answers sees: each row as whichever release shows it
+    (they agree where both do). Auditing this is auditing the pair."""
+    seen = {}
+    for name, key in ROW_KEYS.items():
+        keys = ["geography_level", "geography_code", key]
+        a = first[name].set_index(keys)
+        b = second[name].set_index(keys).reindex(a.index)
+        shown_in_second_only = a["suppressed"].astype(bool) & b["suppressed"].eq(False)
+        a.loc[shown_in_second_only] = b.loc[shown_in_second_only, a.columns]
+        seen[name] = a.reset_index()
+    return seen

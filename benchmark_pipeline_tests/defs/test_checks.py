@@ -1,5 +1,6 @@
 """The disclosure gate, called directly as the anchors do: a table that passes every per-sum rule but lets an
-attacker solve for a suppressed kommune is blocked by the exact audit."""
+attacker solve for a suppressed kommune is blocked by the exact audit, and so is a revision that leaks
+together with an earlier revision of the same export."""
 
 from __future__ import annotations
 
@@ -8,9 +9,14 @@ import pandas as pd
 from benchmark_pipeline.defs.assets.publishing import StagedOutcome
 from benchmark_pipeline.defs.checks import disclosure_control
 from benchmark_pipeline.defs.resources import BenchmarkSettings
+from benchmark_pipeline.instrument import load_year
+from benchmark_pipeline.release import ReleaseStore
 from benchmark_pipeline.release.store import StagedRelease
+from benchmark_pipeline.sample import generate_answers
+from benchmark_pipeline.stats import compute_indicators, compute_kommune_benchmarks, compute_yoy
 from benchmark_pipeline.stats.attack import published_question
 from benchmark_pipeline.stats.disclosure import protect_question
+from benchmark_pipeline_tests.release.tables import make_tables
 from benchmark_pipeline_tests.stats.helpers import hillerod_case, rules_only
 
 YEAR = 2023
@@ -70,3 +76,42 @@ def test_the_gate_passes_what_the_suppression_publishes(tmp_path, data_dir, komm
     assert result.passed
     hidden = decision.suppressed & (decision.reason != "no_respondents")
     assert result.metadata["suppressed_n_cells"].value == int(hidden.sum())
+
+
+def test_the_gate_blocks_a_revision_that_leaks_together_with_an_earlier_one(tmp_path, data_dir, kommuner):
+    """Two revisions of one export (same input files), suppressed at minimum 5 and then 7 without
+    withholding what the first withheld: each passes alone, the pair does not."""
+    year = 2024
+    instrument = load_year(data_dir, year)
+    answers = generate_answers(instrument, 1500, seed=3)
+    export = tmp_path / "export.csv"
+    export.write_text("the same export both times\n", encoding="utf-8")
+    store = ReleaseStore(tmp_path / "out")
+
+    def stage(min_respondents, withheld=None):
+        tables = make_tables(year)
+        computed = compute_indicators(answers, instrument, kommuner, min_respondents=min_respondents,
+                                      withheld_before=withheld)
+        tables.update({name: computed[name] for name in ("indicator_values", "barrier_scores")})
+        tables["yoy_changes"] = compute_yoy(computed["indicator_values"], None)
+        tables["kommune_benchmarks"] = compute_kommune_benchmarks(computed["indicator_values"], kommuner)
+        fingerprint = f"{min_respondents:064d}"
+        return store.stage(year, fingerprint, tables, inputs=[export], code_versions={}, settings={}), computed
+
+    def gate(staged):
+        benchmark = BenchmarkSettings(data_dir=str(data_dir), output_dir=str(tmp_path / "out"))
+        return disclosure_control(benchmark=benchmark,
+                                  staged_release=StagedOutcome(year, staged.fingerprint, staged, None, ()))
+
+    first, computed = stage(5)
+    assert gate(first).passed
+    store.publish(first)
+    unaware, _ = stage(7)
+    result = gate(unaware)
+    assert not result.passed and result.metadata["earlier_revisions_audited_with_it"].value == 1
+    assert "with an earlier revision of the same export" in result.metadata["first_leaks"].value[0]
+    store.discard(unaware)
+
+    values = computed["indicator_values"]
+    withheld = values.loc[values["suppressed"], ["question_id", "geography_level", "geography_code"]]
+    assert gate(stage(7, withheld)[0]).passed

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from benchmark_pipeline.instrument import load_year
 from benchmark_pipeline.sample import generate_answers
 from benchmark_pipeline.stats import compute_indicators
-from benchmark_pipeline.stats.attack import audit_question, audit_tables, published_question
+from benchmark_pipeline.stats.attack import audit_question, audit_tables, published_question, tables_seen_together
 from benchmark_pipeline.stats.disclosure import protect_question, public_reasons
 from benchmark_pipeline.stats.geography import Geography
 from benchmark_pipeline_tests.stats.helpers import hillerod_case, rules_only
@@ -231,24 +231,11 @@ def test_a_generated_year_leaks_nothing_from_its_tables(data_dir, kommuner, year
 
 
 CELL = ["geography_level", "geography_code"]
-ROW_KEYS = {"indicator_values": [*CELL, "indicator_id"], "barrier_scores": [*CELL, "barrier_id"]}
 
 
 def _suppressed_cells(tables) -> pd.DataFrame:
     values = tables["indicator_values"]
     return values.loc[values["suppressed"], ["question_id", *CELL]].drop_duplicates()
-
-
-def _both_revisions(first: dict, second: dict) -> dict:
-    """What an attacker holding two revisions of one export sees: every row either of them publishes."""
-    seen = {}
-    for name, keys in ROW_KEYS.items():
-        a, b = first[name].set_index(keys), second[name].set_index(keys)
-        b = b.loc[a.index]
-        shown_in_second_only = a["suppressed"] & ~b["suppressed"]
-        a.loc[shown_in_second_only] = b.loc[shown_in_second_only]
-        seen[name] = a.reset_index()
-    return seen
 
 
 def test_two_revisions_of_one_export_leak_nothing_together(data_dir, kommuner):
@@ -261,12 +248,12 @@ def test_two_revisions_of_one_export_leak_nothing_together(data_dir, kommuner):
     withheld = _suppressed_cells(first)
 
     unaware = compute_indicators(answers, instrument, kommuner, min_respondents=7)
-    assert not audit_tables(_both_revisions(first, unaware), geo, 5).passed  # the threat is real
+    assert not audit_tables(tables_seen_together(first, unaware), geo, 5).passed  # the threat is real
 
     second = compute_indicators(answers, instrument, kommuner, min_respondents=7, withheld_before=withheld)
     still = withheld.merge(_suppressed_cells(second), how="left", indicator=True)
     assert still["_merge"].eq("both").all()  # every cell the first withheld is still withheld
-    audit = audit_tables(_both_revisions(first, second), geo, 5)
+    audit = audit_tables(tables_seen_together(first, second), geo, 5)
     assert audit.passed, [str(leak) for leak in audit.leaks[:3]]
 
 
