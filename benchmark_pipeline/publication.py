@@ -1,8 +1,7 @@
-"""What a year's release holds and what it compares with: plain functions shared by the Dagster layer and CLI."""
+"""What a year draws on from what is already published: its export's presence, the release it compares
+with, earlier years for trends, and earlier revisions of itself. Shared by the Dagster layer and the CLI."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pandas as pd
 
@@ -79,31 +78,3 @@ def revisions_of_the_same_export(store, survey_year: int, inputs: list[dict]) ->
         for release in store.releases(survey_year)
         if release.manifest.get("inputs") == inputs
     ]
-
-
-def input_files(raw_files: list[Path]) -> list[Path]:
-    """Input files in a stable order, so the fingerprint does not depend on listing order."""
-    return sorted((Path(p) for p in raw_files), key=lambda p: p.name)
-
-
-def publishable_tables(survey_year: int, indicators: dict, growth: dict, benchmarks: pd.DataFrame, validation) -> dict:
-    """The six tables a release publishes, from the statistics steps and the validation counts."""
-    summary = validation.quarantine_summary()
-    summary.insert(0, "survey_year", survey_year)
-    return {
-        "indicator_values": indicators["indicator_values"],
-        "barrier_scores": indicators["barrier_scores"],
-        "yoy_changes": growth["yoy_changes"],
-        "kommune_benchmarks": benchmarks,
-        "year_summary": growth["year_summary"],
-        "quarantine_summary": summary,
-    }
-
-
-def free_texts(valid: pd.DataFrame) -> tuple[str, ...]:
-    """The respondents' own words: what the privacy audit must find in no artefact."""
-    columns = [c for c in valid.columns if c == "kommentar" or c.endswith("__andet_tekst")]
-    texts = set()
-    for column in columns:
-        texts.update(str(t) for t in valid[column].dropna().unique())
-    return tuple(sorted(texts))

@@ -68,10 +68,6 @@ def validation_warnings(validated_responses) -> AssetCheckResult:
     )
 
 
-def _staged_tables(outcome: StagedOutcome) -> dict[str, pd.DataFrame]:
-    return {name: pd.read_parquet(path) for name, path in outcome.staged.tables.items() if str(path).endswith(".parquet")}
-
-
 @asset_check(asset=staged_release, partitions_def=survey_years, blocking=True)
 def disclosure_control(benchmark: BenchmarkSettings, staged_release: StagedOutcome) -> AssetCheckResult:
     """No published value rests on fewer than the minimum respondents, and an attacker with every table of
@@ -81,7 +77,7 @@ def disclosure_control(benchmark: BenchmarkSettings, staged_release: StagedOutco
     if staged_release.reused is not None:
         return AssetCheckResult(passed=True, metadata={"reused_release_id": staged_release.reused.release_id})
     minimum = benchmark.settings().min_respondents
-    tables = _staged_tables(staged_release)
+    tables = staged_release.staged.frames()
     violations = verify_disclosure(tables, benchmark.kommuner(), minimum)
     if violations:
         return AssetCheckResult(
@@ -92,7 +88,7 @@ def disclosure_control(benchmark: BenchmarkSettings, staged_release: StagedOutco
     audit = audit_tables(tables, geo, minimum)
     leaks = [str(leak) for leak in audit.leaks]
     # A reader holding an earlier revision of the same export sees both as one table.
-    earlier = revisions_of_the_same_export(benchmark.release_store(), staged_release.survey_year,
+    earlier = revisions_of_the_same_export(benchmark.release_store(), staged_release.candidate.survey_year,
                                            staged_release.staged.inputs)
     for tables_before in earlier:
         together = audit_tables(tables_seen_together(tables_before, tables), geo, minimum)
@@ -117,7 +113,7 @@ def privacy_audit(benchmark: BenchmarkSettings, staged_release: StagedOutcome) -
     with collector_paused():
         report = audit_release(
             Path(staged_release.staged.path),
-            forbidden_texts=staged_release.free_texts,
+            forbidden_texts=staged_release.candidate.free_texts,
             min_respondents=benchmark.settings().min_respondents,
         )
     findings = [f"{f.file}: {f.location}: {f.kind}" for f in report.findings[:FINDINGS_SHOWN]]

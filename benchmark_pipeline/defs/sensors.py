@@ -1,8 +1,9 @@
 """Sensors: run a survey year when its export arrives or changes, and alert when a run fails.
 
 `raw_export_sensor` watches `<data-dir>/raw/<year>/` for every year with a mapping file. A year is run when
-the SHA-256 over its export files (name and content; README*, hidden and `~$` Office lock files ignored,
-exactly the files `find_export` ignores) differs from the hash the cursor holds for it. The cursor is JSON,
+its export's content hash (`candidate.ExportIdentity`, the same hash as the raw asset's data version and
+the release fingerprint's input; README*, hidden and `~$` Office lock files ignored, exactly the files
+`find_export` ignores) differs from the hash the cursor holds for it. The cursor is JSON,
 `{"<year>": "<sha256>"}`, so touching a file without changing it does not run anything. The run key holds
 the year, the new hash and the previous one, so a run is requested once per change, also when an export is
 changed back to an earlier content.
@@ -17,7 +18,6 @@ and the runs the UI launches when an analyst clicks Materialize): see `benchmark
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -35,6 +35,7 @@ from dagster import (
     sensor,
 )
 
+from benchmark_pipeline.candidate import ExportIdentity
 from benchmark_pipeline.defs.alerts import build_alert, record_alert
 from benchmark_pipeline.defs.jobs import yearly_benchmark_job
 from benchmark_pipeline.defs.partitions import survey_years
@@ -67,18 +68,6 @@ def export_files(raw_dir: Path) -> list[Path]:
     if not raw_dir.is_dir():
         return []
     return sorted((p for p in raw_dir.iterdir() if p.is_file() and not is_ignored(p)), key=lambda p: p.name)
-
-
-def export_sha256(files: list[Path]) -> str:
-    """SHA-256 over each file's name and the SHA-256 of its content: mtimes and listing order don't count."""
-    digest = hashlib.sha256()
-    for path in sorted(files, key=lambda p: p.name):
-        content = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                content.update(block)
-        digest.update(path.name.encode("utf-8") + b"\0" + content.digest())
-    return digest.hexdigest()
 
 
 def parse_cursor(cursor: str | None) -> dict[str, str]:
@@ -125,7 +114,7 @@ def evaluate_exports(
             result.notes.append(f"{year}: files changed in the last {settle_seconds:.0f} s, waiting for the copy to finish")
             blocked_from = year if blocked_from is None else min(blocked_from, year)
             continue
-        digest = export_sha256(files)
+        digest = ExportIdentity.of(files).sha256
         previous = cursor.get(key)
         if digest == previous:
             continue

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from benchmark_pipeline.candidate import ExportIdentity, ReleaseCandidate
 from benchmark_pipeline.defs.assets.publishing import StagedOutcome
 from benchmark_pipeline.defs.checks import disclosure_control
 from benchmark_pipeline.defs.resources import BenchmarkSettings
@@ -43,12 +44,19 @@ def indicator_table(geo, view) -> pd.DataFrame:
     return table.astype({"n": "Int64", "count": "Int64"})
 
 
+def candidate(year: int, fingerprint: str) -> ReleaseCandidate:
+    """The candidate fields the gate reads (its year); its tables are the staged ones."""
+    return ReleaseCandidate(year, ExportIdentity((), ()), fingerprint, {}, (), None, {}, {})
+
+
 def staged(tmp_path, table: pd.DataFrame) -> StagedOutcome:
+    release_id = f"{YEAR}-r1-000000000000"
     (tmp_path / "tables").mkdir(parents=True)
+    table.insert(0, "release_id", release_id)
     table.to_parquet(tmp_path / "tables" / "indicator_values.parquet")
-    release = StagedRelease(f"{YEAR}-r1-000000000000", YEAR, 1, "0" * 64, tmp_path, [], {}, {}, None,
+    release = StagedRelease(release_id, YEAR, 1, "0" * 64, tmp_path, [], {}, {}, None,
                             row_counts={"indicator_values": len(table)})
-    return StagedOutcome(YEAR, "0" * 64, release, None, ())
+    return StagedOutcome(candidate(YEAR, release.fingerprint), release, None)
 
 
 def run_gate(tmp_path, data_dir, suppressed, reason, geo, n, counts):
@@ -101,7 +109,7 @@ def test_the_gate_blocks_a_revision_that_leaks_together_with_an_earlier_one(tmp_
     def gate(staged):
         benchmark = BenchmarkSettings(data_dir=str(data_dir), output_dir=str(tmp_path / "out"))
         return disclosure_control(benchmark=benchmark,
-                                  staged_release=StagedOutcome(year, staged.fingerprint, staged, None, ()))
+                                  staged_release=StagedOutcome(candidate(year, staged.fingerprint), staged, None))
 
     first, computed = stage(5)
     assert gate(first).passed

@@ -19,6 +19,7 @@ EXPECTED_GROUPS = {
     "comparison_base": "statistics",
     "year_over_year_growth": "statistics",
     "kommune_benchmarks": "statistics",
+    "release_candidate": "publishing",
     "report_artefacts": "reports",
     "staged_release": "publishing",
     "published_release": "publishing",

@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
+from benchmark_pipeline.candidate import ExportIdentity
 from benchmark_pipeline.defs.assets.publishing import UI_CHARTS
+from benchmark_pipeline.defs.sensors import export_files
 from benchmark_pipeline.defs.runner import run_year
 from benchmark_pipeline.errors import EXIT_CONTENT
 from benchmark_pipeline.instrument import load_year
@@ -82,6 +84,17 @@ def test_report_artefacts_show_the_articles_three_charts(two_years, instance):
         shown = metadata[f"chart/{chart}"].value
         assert shown.startswith("![Vandret søjlediagram") and "(data:image/png;base64," in shown
         assert shown == national_chart_markdown(2024, tables, instrument, kommuner, chart=chart), chart
+
+
+def test_one_export_hash_is_the_data_version_the_sensor_cursor_and_the_release_input(two_years, instance):
+    """The raw asset's data version, what the sensor would put in its cursor and the release's recorded
+    input hash are one hash of the export files."""
+    settings, store, outcomes = two_years
+    sensor_sees = ExportIdentity.of(export_files(settings.raw_dir(2024))).sha256
+    event = instance.get_latest_data_version_record(AssetKey("raw_survey_responses"), partition_key="2024")
+    assert event.asset_materialization.tags["dagster/data_version"] == sensor_sees[:16]
+    release_row = store.warehouse.release_rows(release_id=outcomes[2024].release_id)[0]
+    assert release_row["input_sha256"] == sensor_sees
 
 
 def test_unchanged_rerun_reuses_the_release(two_years):

@@ -10,11 +10,11 @@ import uuid
 import pytest
 from dagster import DagsterRun, DagsterRunStatus, SensorResult, build_sensor_context, instance_for_test
 
+from benchmark_pipeline.candidate import ExportIdentity
 from benchmark_pipeline.defs.sensors import (
     HASH_TAG,
     evaluate_exports,
     export_files,
-    export_sha256,
     parse_cursor,
     raw_export_sensor,
 )
@@ -51,7 +51,7 @@ def test_new_export_requests_its_year_with_the_content_hash_in_run_key_and_curso
     result = tick(benchmark_resource, instance)
     assert requested_years(result) == ["2024"]
     request = result.run_requests[0]
-    digest = export_sha256([path])
+    digest = ExportIdentity.of([path]).sha256
     assert digest[:16] in request.run_key and request.run_key.startswith("raw-2024-")
     assert request.tags[HASH_TAG] == digest
     assert request.job_name in (None, "yearly_benchmark")
@@ -78,7 +78,7 @@ def test_changed_export_runs_again_with_a_new_run_key(scratch_data_dir, benchmar
     second = tick(benchmark_resource, instance, first.cursor)
     assert requested_years(second) == ["2024"]
     assert second.run_requests[0].run_key != first.run_requests[0].run_key
-    assert json.loads(second.cursor) == {"2024": export_sha256([path])}
+    assert json.loads(second.cursor) == {"2024": ExportIdentity.of([path]).sha256}
 
 
 def test_changing_back_to_an_earlier_export_is_a_new_change(scratch_data_dir, benchmark_resource, instance):
@@ -107,7 +107,7 @@ def test_readme_hidden_and_lock_files_are_not_part_of_the_export(scratch_data_di
     export = write_export(scratch_data_dir, 2025, EXPORT_A)
     first = tick(benchmark_resource, instance)
     assert requested_years(first) == ["2025"]
-    assert json.loads(first.cursor)["2025"] == export_sha256([export])
+    assert json.loads(first.cursor)["2025"] == ExportIdentity.of([export]).sha256
     write_export(scratch_data_dir, 2025, "Opdateret note", name="README.txt")
     write_export(scratch_data_dir, 2025, "lock", name="~$export.xlsx")
     assert not tick(benchmark_resource, instance, first.cursor).run_requests
@@ -203,5 +203,5 @@ def test_shipped_sample_exports_run_oldest_year_first(data_dir, tmp_path):
     evaluation = evaluate_exports(settings, {}, settle_seconds=0)
     assert [r.partition_key for r in evaluation.run_requests] == ["2023"]
     assert any("waiting for survey year 2023" in note for note in evaluation.notes)
-    everything_done = {str(y): export_sha256(export_files(settings.raw_dir(y))) for y in (2023, 2024, 2025)}
+    everything_done = {str(y): ExportIdentity.of(export_files(settings.raw_dir(y))).sha256 for y in (2023, 2024, 2025)}
     assert not evaluate_exports(settings, everything_done, settle_seconds=0).run_requests

@@ -4,10 +4,9 @@ Both are personal data: the UI shows their schema and counts, never rows.
 """
 
 
-import hashlib
-
 from dagster import AssetExecutionContext, DataVersion, MetadataValue, Output, asset
 
+from benchmark_pipeline.candidate import ExportIdentity
 from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.metadata import schema_and_rows
 from benchmark_pipeline.defs.partitions import survey_years
@@ -17,14 +16,6 @@ from benchmark_pipeline.ingest import IngestError, find_export, read_export, val
 from benchmark_pipeline.versions import CODE_VERSIONS
 
 OWNERS = ["team:benchmark-data"]
-
-
-def _files_sha256(paths) -> str:
-    digest = hashlib.sha256()
-    for path in sorted(paths, key=lambda p: p.name):
-        digest.update(path.name.encode())
-        digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return digest.hexdigest()
 
 
 @asset(
@@ -45,15 +36,15 @@ def raw_survey_responses(context: AssetExecutionContext, benchmark: BenchmarkSet
         settings = benchmark.settings()
         instrument = benchmark.instrument(year)
         raw = read_export(find_export(settings.raw_dir(year)), instrument, benchmark.kommuner())
-    files_sha = _files_sha256(raw.files)
+    export_sha = ExportIdentity.of(raw.files).sha256
     return Output(
         raw,
-        data_version=DataVersion(files_sha[:16]),
+        data_version=DataVersion(export_sha[:16]),
         metadata={
             "files": MetadataValue.json([str(p) for p in raw.files]),
             "layout": raw.layout,
             "encoding": raw.encoding,
-            "input_sha256": files_sha,
+            "export_sha256": export_sha,
             **schema_and_rows(raw.frame),
         },
     )

@@ -11,8 +11,9 @@ from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.gc_pause import collector_paused
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.defs.partitions import survey_years
-from benchmark_pipeline.publication import free_texts, history_tables, input_files, publishable_tables
-from benchmark_pipeline.release import release_fingerprint
+from benchmark_pipeline.candidate import ExportIdentity, ReleaseCandidate, build_candidate
+from benchmark_pipeline.publication import history_tables
+from benchmark_pipeline.release import Release, StagedRelease
 from benchmark_pipeline.reports import prepare_reports
 from benchmark_pipeline.versions import CODE_VERSIONS
 
@@ -27,15 +28,59 @@ TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTI
 class StagedOutcome:
     """A staged release waiting for its checks, or the existing release an unchanged run reuses."""
 
-    survey_year: int
-    fingerprint: str
-    staged: object | None  # release.StagedRelease
-    reused: object | None  # release.Release
-    free_texts: tuple[str, ...]  # what the privacy audit must not find in any artefact
+    candidate: ReleaseCandidate
+    staged: StagedRelease | None
+    reused: Release | None
 
     @property
     def release_dir(self) -> Path:
         return Path(self.staged.path if self.staged is not None else self.reused.path)
+
+
+@asset(
+    partitions_def=survey_years,
+    group_name="publishing",
+    code_version=CODE_VERSIONS["staged_release"],  # the first half of what a staged release is
+    owners=OWNERS,
+    kinds={"pandas"},
+    tags={"personal_data": "true"},  # it holds the free texts the privacy audit must not find
+)
+def release_candidate(
+    context: AssetExecutionContext,
+    benchmark: BenchmarkSettings,
+    raw_survey_responses,
+    validated_responses,
+    indicators,
+    comparison_base,
+    year_over_year_growth,
+    kommune_benchmarks,
+) -> ReleaseCandidate:
+    """Everything the year's release would publish, assembled once, and its fingerprint: the reports are
+    drawn from it and the staged release holds it (or the year's latest release already does)."""
+    year = int(context.partition_key)
+    with user_facing_failures():
+        candidate = build_candidate(
+            year,
+            ExportIdentity.of(raw_survey_responses.files),
+            benchmark.instrument(year),
+            benchmark.kommuner(),
+            benchmark.settings(),
+            CODE_VERSIONS,
+            indicators,
+            year_over_year_growth,
+            kommune_benchmarks,
+            validated_responses,
+            comparison_base["release_id"],
+        )
+    context.add_output_metadata(
+        {
+            "fingerprint": candidate.fingerprint,
+            "export_sha256": candidate.export.sha256,
+            "compared_with": candidate.previous_release_id or "",
+            **{f"rows/{name}": len(frame) for name, frame in candidate.tables.items()},
+        }
+    )
+    return candidate
 
 
 @asset(
@@ -45,29 +90,22 @@ class StagedOutcome:
     owners=OWNERS,
     kinds={"html", "excel"},
 )
-def report_artefacts(
-    context: AssetExecutionContext,
-    benchmark: BenchmarkSettings,
-    indicators,
-    year_over_year_growth,
-    kommune_benchmarks,
-    validated_responses,
-) -> Path:
+def report_artefacts(context: AssetExecutionContext, benchmark: BenchmarkSettings, release_candidate) -> Path:
     """Danish reports for the year: a national report, a page per kommune with an index, and a workbook.
 
-    Rendered from the disclosure-controlled tables into a work folder; the staged release takes them in.
+    Rendered from the candidate's disclosure-controlled tables into a work folder; the staged release takes
+    them in.
     """
     year = int(context.partition_key)
     with user_facing_failures(), collector_paused():
         settings = benchmark.settings()
-        tables = publishable_tables(year, indicators, year_over_year_growth, kommune_benchmarks, validated_responses)
         out_dir = settings.output_dir / "work" / str(year) / context.run_id / "reports"
         if out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
         reports = prepare_reports(
             year,
-            tables,
+            release_candidate.tables,
             history_tables(benchmark.release_store(), year),
             benchmark.instrument(year),
             benchmark.kommuner(),
@@ -95,61 +133,35 @@ def report_artefacts(
     kinds={"parquet", "csv"},
 )
 def staged_release(
-    context: AssetExecutionContext,
-    benchmark: BenchmarkSettings,
-    raw_survey_responses,
-    validated_responses,
-    indicators,
-    year_over_year_growth,
-    kommune_benchmarks,
-    report_artefacts: Path,
+    context: AssetExecutionContext, benchmark: BenchmarkSettings, release_candidate, report_artefacts: Path,
 ) -> StagedOutcome:
-    """The year's release written where no consumer looks; the disclosure and privacy checks block on it.
-
-    An unchanged run (same fingerprint as the year's latest release) reuses that release instead.
-    """
-    year = int(context.partition_key)
+    """The candidate written where no consumer looks, with its reports; the disclosure and privacy checks
+    block on it. An unchanged run (same fingerprint as the year's latest release) reuses that release."""
+    candidate: ReleaseCandidate = release_candidate
     with user_facing_failures():
-        settings = benchmark.settings()
         store = benchmark.release_store()
-        instrument = benchmark.instrument(year)
-        kommuner = benchmark.kommuner()
-        base_id = year_over_year_growth["base_release_id"]
-        inputs = input_files(raw_survey_responses.files)
-        fingerprint = release_fingerprint(
-            year,
-            inputs,
-            instrument.sha256,
-            kommuner.sha256,
-            CODE_VERSIONS,
-            settings.result_settings(),
-            [base_id] if base_id else [],
-        )
-        texts = free_texts(validated_responses.valid)
-        reused = store.reusable(year, fingerprint)
+        reused = store.reusable(candidate.survey_year, candidate.fingerprint)
         if reused is not None:
-            context.add_output_metadata({"reused_release_id": reused.release_id, "fingerprint": fingerprint})
-            return StagedOutcome(year, fingerprint, None, reused, texts)
-        tables = publishable_tables(year, indicators, year_over_year_growth, kommune_benchmarks, validated_responses)
+            context.add_output_metadata({"reused_release_id": reused.release_id, "fingerprint": candidate.fingerprint})
+            return StagedOutcome(candidate, None, reused)
         staged = store.stage(
-            year,
-            fingerprint,
-            tables,
-            inputs=inputs,
-            code_versions=CODE_VERSIONS,
-            settings=settings.result_settings(),
-            previous_release_id=base_id,
+            candidate.survey_year,
+            candidate.fingerprint,
+            candidate.tables,
+            inputs=list(candidate.export.files),
+            code_versions=candidate.code_versions,
+            settings=candidate.settings,
+            previous_release_id=candidate.previous_release_id,
         )
         shutil.copytree(report_artefacts, staged.reports_dir, dirs_exist_ok=True)
     context.add_output_metadata(
         {
             "staged_release_id": staged.release_id,
-            "fingerprint": fingerprint,
+            "fingerprint": candidate.fingerprint,
             "staging_path": MetadataValue.path(str(staged.path)),
-            **{f"rows/{name}": len(frame) for name, frame in tables.items()},
         }
     )
-    return StagedOutcome(year, fingerprint, staged, None, texts)
+    return StagedOutcome(candidate, staged, None)
 
 
 @asset(

@@ -131,7 +131,7 @@ def year_over_year_growth(
             "year_summary": table_preview(summary),
         }
     )
-    return {"yoy_changes": yoy, "year_summary": summary, "base_release_id": comparison_base["release_id"]}
+    return {"yoy_changes": yoy, "year_summary": summary}
 
 
 @asset(

@@ -1,0 +1,114 @@
+"""The release candidate: everything one run of a survey year would publish, assembled once.
+
+The reports are drawn from it and the release store stages it, or reuses the year's latest release when
+the fingerprint is the same. The export's identity lives here too: one content hash of the export files,
+which is the raw asset's data version, the sensor's cursor and the fingerprint's input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from benchmark_pipeline.instrument import YearInstrument
+from benchmark_pipeline.reference import Kommuner
+from benchmark_pipeline.release.fingerprint import combined_input_sha256, release_fingerprint, sha256_file
+from benchmark_pipeline.settings import Settings
+
+
+@dataclass(frozen=True)
+class ExportIdentity:
+    """A year's export files and their content hashes."""
+
+    files: tuple[Path, ...]  # by name
+    file_sha256: tuple[str, ...]
+
+    @classmethod
+    def of(cls, files: Iterable[str | Path]) -> ExportIdentity:
+        ordered = tuple(sorted((Path(p) for p in files), key=lambda p: p.name))
+        return cls(ordered, tuple(sha256_file(p) for p in ordered))
+
+    @property
+    def by_name(self) -> dict[str, str]:
+        return {path.name: sha for path, sha in zip(self.files, self.file_sha256)}
+
+    @property
+    def sha256(self) -> str:
+        """One hash of the contents. Names do not count: renaming a file changes no published number."""
+        return combined_input_sha256(self.by_name)
+
+
+@dataclass(frozen=True)
+class ReleaseCandidate:
+    """What a year's release would hold, and what decides whether an existing release already holds it."""
+
+    survey_year: int
+    export: ExportIdentity
+    fingerprint: str
+    tables: dict[str, pd.DataFrame]  # the six published tables, disclosure control applied
+    free_texts: tuple[str, ...]  # the respondents' own words: the privacy audit must find none of them
+    previous_release_id: str | None  # the release of year - 1 this year is compared with
+    code_versions: Mapping[str, str]
+    settings: Mapping[str, object]  # the result-changing settings
+
+
+def build_candidate(
+    survey_year: int,
+    export: ExportIdentity,
+    instrument: YearInstrument,
+    kommuner: Kommuner,
+    settings: Settings,
+    code_versions: Mapping[str, str],
+    indicators: dict,
+    growth: dict,
+    benchmarks: pd.DataFrame,
+    validation,
+    previous_release_id: str | None,
+) -> ReleaseCandidate:
+    """The candidate from the statistics steps' outputs and the validation result."""
+    result_settings = settings.result_settings()
+    fingerprint = release_fingerprint(
+        survey_year,
+        export.by_name,
+        instrument.sha256,
+        kommuner.sha256,
+        code_versions,
+        result_settings,
+        [previous_release_id] if previous_release_id else [],
+    )
+    return ReleaseCandidate(
+        survey_year=survey_year,
+        export=export,
+        fingerprint=fingerprint,
+        tables=publishable_tables(survey_year, indicators, growth, benchmarks, validation),
+        free_texts=free_texts(validation.valid),
+        previous_release_id=previous_release_id,
+        code_versions=dict(code_versions),
+        settings=result_settings,
+    )
+
+
+def publishable_tables(survey_year: int, indicators: dict, growth: dict, benchmarks: pd.DataFrame, validation) -> dict:
+    """The six tables a release publishes, from the statistics steps and the validation counts."""
+    summary = validation.quarantine_summary()
+    summary.insert(0, "survey_year", survey_year)
+    return {
+        "indicator_values": indicators["indicator_values"],
+        "barrier_scores": indicators["barrier_scores"],
+        "yoy_changes": growth["yoy_changes"],
+        "kommune_benchmarks": benchmarks,
+        "year_summary": growth["year_summary"],
+        "quarantine_summary": summary,
+    }
+
+
+def free_texts(valid: pd.DataFrame) -> tuple[str, ...]:
+    """The respondents' own words: what the privacy audit must find in no artefact."""
+    columns = [c for c in valid.columns if c == "kommentar" or c.endswith("__andet_tekst")]
+    texts = set()
+    for column in columns:
+        texts.update(str(t) for t in valid[column].dropna().unique())
+    return tuple(sorted(texts))
