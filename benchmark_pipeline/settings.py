@@ -1,8 +1,8 @@
 """Where data, outputs and the warehouse live, and the settings that change results.
 
-Flags, environment variables (`BENCHMARK_DATA_DIR`, `BENCHMARK_OUTPUT_DIR`, `BENCHMARK_WAREHOUSE_URL`,
-`BENCHMARK_MIN_RESPONDENTS`, `BENCHMARK_MAX_QUARANTINE_SHARE`) and the Dagster resources all resolve
-through `Settings.from_env`, so the CLI and the UI read the same places.
+Flags, environment variables (`ENVIRONMENT`) and the Dagster resource all resolve through
+`Settings.from_env`, so the CLI and the UI read the same places; every path the pipeline writes is
+derived here.
 """
 
 from __future__ import annotations
@@ -16,6 +16,17 @@ DEFAULT_DATA_DIR = REPO_ROOT / "data"
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "output"
 MIN_RESPONDENTS_FLOOR = 5  # disclosure control: never publish a value resting on fewer respondents
 DEFAULT_MAX_QUARANTINE_SHARE = 0.20
+
+
+# The environment variable behind each setting.
+ENVIRONMENT = {
+    "data_dir": "BENCHMARK_DATA_DIR",
+    "output_dir": "BENCHMARK_OUTPUT_DIR",
+    "warehouse_url": "BENCHMARK_WAREHOUSE_URL",
+    "min_respondents": "BENCHMARK_MIN_RESPONDENTS",
+    "max_quarantine_share": "BENCHMARK_MAX_QUARANTINE_SHARE",
+    "alert_webhook_url": "BENCHMARK_ALERT_WEBHOOK_URL",
+}
 
 
 class SettingsError(ValueError):
@@ -44,6 +55,7 @@ class Settings:
     warehouse_url: str | None = None  # None: a SQLite file inside output_dir
     min_respondents: int = MIN_RESPONDENTS_FLOOR
     max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE
+    alert_webhook_url: str | None = None  # where failed runs are also POSTed
 
     def __post_init__(self) -> None:
         if self.min_respondents < MIN_RESPONDENTS_FLOOR:
@@ -75,6 +87,20 @@ class Settings:
         """Respondent-level intermediate data (personal data): never inside a release."""
         return Path(self.output_dir) / "private"
 
+    @property
+    def dagster_io_dir(self) -> Path:
+        """Where Dagster's I/O manager keeps asset values between steps (personal data, so private)."""
+        return self.private_dir / "dagster_io"
+
+    def work_dir(self, survey_year: int, run_id: str) -> Path:
+        """A run's scratch folder (reports before the staged release takes them in)."""
+        return Path(self.output_dir) / "work" / str(survey_year) / run_id
+
+    @property
+    def alerts_file(self) -> Path:
+        """One JSON line per failed run."""
+        return Path(self.output_dir) / "alerts" / "alerts.jsonl"
+
     def result_settings(self) -> dict:
         """The settings that change published numbers; part of every release fingerprint."""
         return {"min_respondents": self.min_respondents, "max_quarantine_share": self.max_quarantine_share}
@@ -82,20 +108,14 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":
         env = os.environ if environ is None else environ
+        convert = {"data_dir": Path, "output_dir": Path, "min_respondents": int, "max_quarantine_share": float}
         values: dict = {}
-        if env.get("BENCHMARK_DATA_DIR"):
-            values["data_dir"] = Path(env["BENCHMARK_DATA_DIR"])
-        if env.get("BENCHMARK_OUTPUT_DIR"):
-            values["output_dir"] = Path(env["BENCHMARK_OUTPUT_DIR"])
-        if env.get("BENCHMARK_WAREHOUSE_URL"):
-            values["warehouse_url"] = env["BENCHMARK_WAREHOUSE_URL"]
-        try:
-            if env.get("BENCHMARK_MIN_RESPONDENTS"):
-                values["min_respondents"] = int(env["BENCHMARK_MIN_RESPONDENTS"])
-            if env.get("BENCHMARK_MAX_QUARANTINE_SHARE"):
-                values["max_quarantine_share"] = float(env["BENCHMARK_MAX_QUARANTINE_SHARE"])
-        except ValueError as exc:
-            raise SettingsError(f"invalid number in environment: {exc}") from exc
+        for field, name in ENVIRONMENT.items():
+            if env.get(name):
+                try:
+                    values[field] = convert.get(field, str)(env[name])
+                except ValueError as exc:
+                    raise SettingsError(f"{name} must be a number, not {env[name]!r}") from exc
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("data_dir", "output_dir"):
             if key in values:

@@ -29,17 +29,11 @@ from benchmark_pipeline.defs.failures import step_exit_code
 from benchmark_pipeline.defs.tags import TRIGGER_TAG
 from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT
 
-WEBHOOK_ENV = "BENCHMARK_ALERT_WEBHOOK_URL"
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 MAX_MESSAGE_CHARS = 1000
-ALERTS_FILE = Path("alerts") / "alerts.jsonl"
 PARTITION_TAG = "dagster/partition"
 
 logger = logging.getLogger("benchmark_pipeline.alerts")
-
-
-def alerts_file(output_dir: Path | str) -> Path:
-    return Path(output_dir) / ALERTS_FILE
 
 
 def _cut(text: str | None) -> str:
@@ -114,9 +108,9 @@ def build_alert(instance: DagsterInstance, run: DagsterRun, failure_message: str
     }
 
 
-def append_alert(output_dir: Path | str, alert: dict[str, Any]) -> Path:
+def append_alert(path: Path, alert: dict[str, Any]) -> Path:
     """Append the alert as one JSON line (a single write in append mode, so concurrent writers don't interleave)."""
-    path = alerts_file(output_dir)
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(alert, ensure_ascii=False, sort_keys=True) + "\n"
     with open(path, "a", encoding="utf-8") as handle:
@@ -154,17 +148,16 @@ def post_webhook(url: str, alert: dict[str, Any], timeout: float = WEBHOOK_TIMEO
 
 def record_alert(
     alert: dict[str, Any],
-    output_dir: Path | str,
+    alerts_file: Path,
     webhook_url: str | None = None,
     log: Any = None,
     timeout: float = WEBHOOK_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
-    """Log, append and (optionally) POST one alert. Returns where it went."""
+    """Log, append to `alerts_file` and, given a webhook URL, POST one alert. Returns where it went."""
     line = json.dumps(alert, ensure_ascii=False, sort_keys=True)
     logger.error("benchmark run failed: %s", line)
     if log is not None:
         log.error(f"benchmark run failed: {line}")
-    path = append_alert(output_dir, alert)
-    url = webhook_url if webhook_url is not None else os.environ.get(WEBHOOK_ENV, "")
-    delivered = post_webhook(url, alert, timeout=timeout) if url else None
+    path = append_alert(alerts_file, alert)
+    delivered = post_webhook(webhook_url, alert, timeout=timeout) if webhook_url else None
     return {"file": str(path), "webhook_delivered": delivered}

@@ -1,32 +1,45 @@
-"""Resources built from one `Settings`, so the UI and the CLI read the same folders and warehouse."""
+"""The Dagster resources, built from one `Settings` (`build_resources`), so the UI and the CLI read the same
+folders and warehouse."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
 
-from dagster import ConfigurableResource, FilesystemIOManager
+from dagster import ConfigurableResource, EnvVar, FilesystemIOManager
 
 from benchmark_pipeline.instrument import YearInstrument, load_year
 from benchmark_pipeline.reference import Kommuner, load_kommuner
 from benchmark_pipeline.release import ReleaseStore
-from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR, Settings
+from benchmark_pipeline.settings import ENVIRONMENT, Settings
 
 
 class BenchmarkSettings(ConfigurableResource):
-    """Paths, warehouse URL and the result-changing settings (from BENCHMARK_* environment variables)."""
+    """`Settings` as the assets, checks and sensors see it. Built by `from_settings` only: the defaults and
+    rules are `Settings`'; a credential read from the environment stays an `EnvVar`, so the UI shows the
+    variable's name, never its value."""
 
     data_dir: str
     output_dir: str
-    warehouse_url: str = ""
-    min_respondents: int = MIN_RESPONDENTS_FLOOR
-    max_quarantine_share: float = 0.2
+    warehouse_url: str  # "" = the SQLite file in the output folder
+    alert_webhook_url: str  # "" = no webhook
+    min_respondents: int
+    max_quarantine_share: float
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "BenchmarkSettings":
+    def from_settings(cls, settings: Settings, environ: Mapping[str, str] | None = None) -> BenchmarkSettings:
+        env = os.environ if environ is None else environ
+
+        def credential(field: str):
+            value, name = getattr(settings, field) or "", ENVIRONMENT[field]
+            return EnvVar(name) if value and env.get(name) == value else value
+
         return cls(
             data_dir=str(settings.data_dir),
             output_dir=str(settings.output_dir),
-            warehouse_url=settings.warehouse_url or "",
+            warehouse_url=credential("warehouse_url"),
+            alert_webhook_url=credential("alert_webhook_url"),
             min_respondents=settings.min_respondents,
             max_quarantine_share=settings.max_quarantine_share,
         )
@@ -36,6 +49,7 @@ class BenchmarkSettings(ConfigurableResource):
             data_dir=Path(self.data_dir),
             output_dir=Path(self.output_dir),
             warehouse_url=self.warehouse_url or None,
+            alert_webhook_url=self.alert_webhook_url or None,
             min_respondents=self.min_respondents,
             max_quarantine_share=self.max_quarantine_share,
         )
@@ -55,5 +69,5 @@ def build_resources(settings: Settings) -> dict:
     """Every resource the assets need; intermediate values are personal data and stay in private/."""
     return {
         "benchmark": BenchmarkSettings.from_settings(settings),
-        "io_manager": FilesystemIOManager(base_dir=str(settings.private_dir / "dagster_io")),
+        "io_manager": FilesystemIOManager(base_dir=str(settings.dagster_io_dir)),
     }

@@ -190,5 +190,6 @@ def raw_export_sensor(context: SensorEvaluationContext, benchmark: BenchmarkSett
 )
 def benchmark_run_failure_sensor(context: RunFailureSensorContext, benchmark: BenchmarkSettings):
     alert = build_alert(context.instance, context.dagster_run, context.failure_event.message)
-    record_alert(alert, benchmark.settings().output_dir, log=context.log)
+    settings = benchmark.settings()
+    record_alert(alert, settings.alerts_file, webhook_url=settings.alert_webhook_url, log=context.log)
 

@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 import time
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -25,7 +26,8 @@ from dagster import (
     op,
 )
 
-from benchmark_pipeline.defs.alerts import WEBHOOK_ENV, alerts_file, post_webhook, record_alert
+from benchmark_pipeline.defs.alerts import post_webhook, record_alert
+from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.defs.sensors import benchmark_run_failure_sensor
 
 
@@ -68,6 +70,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+ALERTS = "alerts.jsonl"
 ALERT = {"kind": "run_failure", "run_id": "abc", "survey_year": 2024, "exit_code": 2, "message": "Ærø: no export"}
 
 
@@ -82,10 +85,10 @@ def test_webhook_receives_the_alert_as_json():
 
 def test_record_alert_writes_one_json_line_per_alert_and_posts(tmp_path, caplog):
     with Receiver() as receiver, caplog.at_level(logging.ERROR, logger="benchmark_pipeline.alerts"):
-        first = record_alert(ALERT, tmp_path, webhook_url=receiver.url)
-        record_alert({**ALERT, "run_id": "def"}, tmp_path, webhook_url=receiver.url)
-    assert first == {"file": str(alerts_file(tmp_path)), "webhook_delivered": True}
-    lines = alerts_file(tmp_path).read_text(encoding="utf-8").splitlines()
+        first = record_alert(ALERT, tmp_path / ALERTS, webhook_url=receiver.url)
+        record_alert({**ALERT, "run_id": "def"}, tmp_path / ALERTS, webhook_url=receiver.url)
+    assert first == {"file": str((tmp_path / ALERTS)), "webhook_delivered": True}
+    lines = (tmp_path / ALERTS).read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["run_id"] for line in lines] == ["abc", "def"]
     assert len(receiver.received) == 2
     logged = [r.getMessage() for r in caplog.records if r.name == "benchmark_pipeline.alerts"]
@@ -94,9 +97,9 @@ def test_record_alert_writes_one_json_line_per_alert_and_posts(tmp_path, caplog)
 
 def test_webhook_error_status_is_logged_not_raised_and_the_file_still_has_the_alert(tmp_path, caplog):
     with Receiver(status=500) as receiver, caplog.at_level(logging.WARNING, logger="benchmark_pipeline.alerts"):
-        outcome = record_alert(ALERT, tmp_path, webhook_url=receiver.url)
+        outcome = record_alert(ALERT, tmp_path / ALERTS, webhook_url=receiver.url)
     assert outcome["webhook_delivered"] is False
-    assert alerts_file(tmp_path).is_file()
+    assert (tmp_path / ALERTS).is_file()
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("HTTP 500" in w for w in warnings)
     assert not any("s3cret" in w for w in warnings)  # the URL's token is never logged
@@ -105,7 +108,7 @@ def test_webhook_error_status_is_logged_not_raised_and_the_file_still_has_the_al
 def test_unreachable_webhook_is_logged_not_raised(tmp_path, caplog):
     url = f"http://127.0.0.1:{free_port()}/hook"
     with caplog.at_level(logging.WARNING, logger="benchmark_pipeline.alerts"):
-        assert record_alert(ALERT, tmp_path, webhook_url=url)["webhook_delivered"] is False
+        assert record_alert(ALERT, tmp_path / ALERTS, webhook_url=url)["webhook_delivered"] is False
     assert any("not delivered" in r.getMessage() for r in caplog.records)
 
 
@@ -117,14 +120,13 @@ def test_slow_webhook_times_out_quickly(tmp_path):
 
 
 def test_malformed_webhook_url_is_logged_not_raised(tmp_path):
-    assert record_alert(ALERT, tmp_path, webhook_url="not a url")["webhook_delivered"] is False
+    assert record_alert(ALERT, tmp_path / ALERTS, webhook_url="not a url")["webhook_delivered"] is False
 
 
-def test_without_a_webhook_url_only_log_and_file(tmp_path, monkeypatch):
-    monkeypatch.delenv(WEBHOOK_ENV, raising=False)
-    outcome = record_alert(ALERT, tmp_path)
+def test_without_a_webhook_url_only_log_and_file(tmp_path):
+    outcome = record_alert(ALERT, tmp_path / ALERTS)
     assert outcome["webhook_delivered"] is None
-    assert alerts_file(tmp_path).is_file()
+    assert (tmp_path / ALERTS).is_file()
 
 
 # --------------------------------------------------------------------------- the run-failure sensor
@@ -165,12 +167,12 @@ def run_failure_context(instance, run_id, benchmark_resource):
     ).for_run_failure()
 
 
-def test_failure_sensor_records_the_alert_in_file_log_and_webhook(benchmark_resource, scratch_settings, monkeypatch):
+def test_failure_sensor_records_the_alert_in_file_log_and_webhook(scratch_settings):
     with Receiver() as receiver, instance_for_test() as instance:
-        monkeypatch.setenv(WEBHOOK_ENV, receiver.url)
-        run, context = failure_context(instance, benchmark_resource)
+        with_webhook = BenchmarkSettings.from_settings(replace(scratch_settings, alert_webhook_url=receiver.url))
+        run, context = failure_context(instance, with_webhook)
         benchmark_run_failure_sensor(context)
-    [line] = alerts_file(scratch_settings.output_dir).read_text(encoding="utf-8").splitlines()
+    [line] = scratch_settings.alerts_file.read_text(encoding="utf-8").splitlines()
     alert = json.loads(line)
     assert alert["run_id"] == run.run_id
     assert alert["job_name"] == "failing_job"
@@ -184,12 +186,12 @@ def test_failure_sensor_records_the_alert_in_file_log_and_webhook(benchmark_reso
     assert json.loads(posted["body"]) == alert
 
 
-def test_failure_sensor_with_a_dead_webhook_still_writes_the_file(benchmark_resource, scratch_settings, monkeypatch):
-    monkeypatch.setenv(WEBHOOK_ENV, f"http://127.0.0.1:{free_port()}/hook")
+def test_failure_sensor_with_a_dead_webhook_still_writes_the_file(scratch_settings):
+    dead = BenchmarkSettings.from_settings(replace(scratch_settings, alert_webhook_url=f"http://127.0.0.1:{free_port()}/hook"))
     with instance_for_test() as instance:
-        _, context = failure_context(instance, benchmark_resource)
+        _, context = failure_context(instance, dead)
         benchmark_run_failure_sensor(context)  # does not raise
-    assert json.loads(alerts_file(scratch_settings.output_dir).read_text(encoding="utf-8"))["exit_code"] == 2
+    assert json.loads(scratch_settings.alerts_file.read_text(encoding="utf-8"))["exit_code"] == 2
 
 
 @pytest.mark.slow
@@ -202,7 +204,7 @@ def test_a_failed_yearly_run_gives_an_alert_with_the_cli_exit_code(scratch_setti
         assert outcome.exit_code == 2
         _, context = run_failure_context(instance, outcome.run_id, benchmark_resource)
         benchmark_run_failure_sensor(context)
-    alert = json.loads(alerts_file(scratch_settings.output_dir).read_text(encoding="utf-8"))
+    alert = json.loads(scratch_settings.alerts_file.read_text(encoding="utf-8"))
     assert alert["job_name"] == "yearly_benchmark"
     assert alert["survey_year"] == 2024
     assert alert["exit_code"] == 2

@@ -14,6 +14,7 @@ from benchmark_pipeline.instrument import load_year
 from benchmark_pipeline.release import ReleaseStore
 from benchmark_pipeline.release.store import StagedRelease
 from benchmark_pipeline.sample import generate_answers
+from benchmark_pipeline.settings import Settings
 from benchmark_pipeline.stats import compute_indicators, compute_kommune_benchmarks, compute_yoy
 from benchmark_pipeline.stats.attack import published_question
 from benchmark_pipeline.stats.disclosure import protect_question
@@ -61,7 +62,7 @@ def staged(tmp_path, table: pd.DataFrame) -> StagedOutcome:
 
 def run_gate(tmp_path, data_dir, suppressed, reason, geo, n, counts):
     view = published_question(geo, YEAR, "further_potential", "single", OPTIONS, n, counts, suppressed, reason)
-    benchmark = BenchmarkSettings(data_dir=str(data_dir), output_dir=str(tmp_path / "out"))
+    benchmark = BenchmarkSettings.from_settings(Settings.from_env(environ={}, data_dir=data_dir, output_dir=tmp_path / "out"))
     return disclosure_control(benchmark=benchmark, staged_release=staged(tmp_path / "release", indicator_table(geo, view)))
 
 
@@ -107,7 +108,7 @@ def test_the_gate_blocks_a_revision_that_leaks_together_with_an_earlier_one(tmp_
         return store.stage(year, fingerprint, tables, inputs=[export], code_versions={}, settings={}), computed
 
     def gate(staged):
-        benchmark = BenchmarkSettings(data_dir=str(data_dir), output_dir=str(tmp_path / "out"))
+        benchmark = BenchmarkSettings.from_settings(Settings.from_env(environ={}, data_dir=data_dir, output_dir=tmp_path / "out"))
         return disclosure_control(benchmark=benchmark,
                                   staged_release=StagedOutcome(candidate(year, staged.fingerprint), staged, None))
 

@@ -99,7 +99,7 @@ def report_artefacts(context: AssetExecutionContext, benchmark: BenchmarkSetting
     year = int(context.partition_key)
     with user_facing_failures(), collector_paused():
         settings = benchmark.settings()
-        out_dir = settings.output_dir / "work" / str(year) / context.run_id / "reports"
+        out_dir = settings.work_dir(year, context.run_id) / "reports"
         if out_dir.exists():
             shutil.rmtree(out_dir)
         out_dir.mkdir(parents=True)
