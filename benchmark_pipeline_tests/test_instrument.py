@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from benchmark_pipeline.instrument import InstrumentError, _parse_year, load_year
+from benchmark_pipeline.instrument import InstrumentError, load_year
 from benchmark_pipeline.settings import DEFAULT_DATA_DIR
 
 
@@ -39,10 +39,10 @@ def test_missing_or_broken_mappings_raise_every_time(data_dir):
             load_year(data_dir, 2024)
 
 
-def test_the_cache_stays_small(data_dir):
+def test_an_unchanged_mapping_is_parsed_once_and_an_edited_one_again(data_dir):
+    first = load_year(data_dir, 2024)
+    assert load_year(data_dir, 2024) is first  # the steps of a run share one parse
     mapping = data_dir / "instrument" / "2024.yaml"
-    text = mapping.read_text(encoding="utf-8")
-    for i in range(_parse_year.cache_info().maxsize + 3):
-        mapping.write_text(text + f"\n# {i}\n", encoding="utf-8")
-        load_year(data_dir, 2024)
-    assert _parse_year.cache_info().currsize <= _parse_year.cache_info().maxsize
+    mapping.write_text(mapping.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    edited = load_year(data_dir, 2024)
+    assert edited is not first and edited.sha256 != first.sha256
