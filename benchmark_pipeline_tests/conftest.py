@@ -18,6 +18,32 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 os.environ.pop("DAGSTER_HOME", None)
 
 
+# What `make test-fast` leaves out: modules that run the pipeline (real Dagster runs, the CLI in a
+# subprocess, crash and concurrency scenarios, the webserver, a browser). `make test` runs everything.
+INTEGRATION_MODULES = (
+    "audit/test_cli_audit.py",
+    "cli/test_releases.py",
+    "cli/test_run.py",
+    "defs/test_alerts.py",
+    "defs/test_definitions.py",
+    "defs/test_pipeline.py",
+    "defs/test_postgres_instance.py",
+    "defs/test_ui_browser.py",
+    "defs/test_ui_secrets.py",
+    "release/test_store.py",
+    "reliability/",
+    "reports/test_browser.py",
+)
+TESTS_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = Path(str(item.fspath)).relative_to(TESTS_DIR).as_posix()
+        if module.startswith(INTEGRATION_MODULES):
+            item.add_marker(pytest.mark.integration)
+
+
 def require_or_skip(condition: bool, reason: str) -> None:
     """Skip with a reason on a developer machine without the service; fail in CI, where it must exist."""
     if condition:

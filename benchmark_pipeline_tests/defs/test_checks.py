@@ -5,6 +5,7 @@ together with an earlier revision of the same export."""
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from benchmark_pipeline.candidate import ExportIdentity, ReleaseCandidate
 from benchmark_pipeline.defs.assets.publishing import StagedOutcome
@@ -87,6 +88,7 @@ def test_the_gate_passes_what_the_suppression_publishes(tmp_path, data_dir, komm
     assert result.metadata["suppressed_n_cells"].value == int(hidden.sum())
 
 
+@pytest.mark.slow
 def test_the_gate_blocks_a_revision_that_leaks_together_with_an_earlier_one(tmp_path, data_dir, kommuner):
     """Two revisions of one export (same input files), suppressed at minimum 5 and then 7 without
     withholding what the first withheld: each passes alone, the pair does not."""

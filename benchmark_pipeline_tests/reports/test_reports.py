@@ -372,6 +372,7 @@ def test_chart_png_and_markdown_for_dagster(report_tables, instrument_2024, komm
         national_chart(2024, cur, instrument_2024, kommuner, chart="nope")
 
 
+@pytest.mark.slow
 def test_prepared_reports_give_the_same_files_and_ui_charts(tmp_path, report_tables, instrument_2024, kommuner,
                                                            rendered_2024):
     """One context for the pages and the UI charts (report_artefacts): the same files as render_reports, and

@@ -238,6 +238,7 @@ def _suppressed_cells(tables) -> pd.DataFrame:
     return values.loc[values["suppressed"], ["question_id", *CELL]].drop_duplicates()
 
 
+@pytest.mark.slow
 def test_two_revisions_of_one_export_leak_nothing_together(data_dir, kommuner):
     """A second revision of the same answers (here: a higher minimum) suppresses differently; what the two
     publish together is attacked as one table. Without the first revision's cells withheld it leaks."""

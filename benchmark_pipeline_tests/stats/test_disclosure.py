@@ -133,6 +133,7 @@ kommune_counts = st.lists(
 )
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(counts=kommune_counts, minimum=st.sampled_from([5, 5, 5, 8]))
 def test_property_nothing_recoverable(kommuner, counts, minimum):
@@ -149,6 +150,7 @@ def test_property_nothing_recoverable(kommuner, counts, minimum):
     max_examples=12, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+@pytest.mark.slow
 @given(counts=kommune_counts, seed=st.integers(0, 10_000))
 def test_property_published_tables_pass_verification(kommuner, instrument_2024, counts, seed):
     """End to end: random respondents per kommune → indicators → the independent verifier finds nothing."""
@@ -307,6 +309,7 @@ def test_reference_shows_the_leak_the_extra_rule_closes(kommuner):
     assert any("kommune 851 is recoverable" in p for p in problems)
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(counts=kommune_counts)
 def test_property_same_as_survey_rule_whenever_that_is_already_safe(kommuner, counts):
@@ -319,6 +322,7 @@ def test_property_same_as_survey_rule_whenever_that_is_already_safe(kommuner, co
         assert _reasons(decision) == ref
 
 
+@pytest.mark.slow
 def test_verifier_and_yoy_read_tables_back_from_csv_and_parquet(published, kommuner, tmp_path):
     """The blocking check runs on staged files (with a release_id column), which may come back from CSV."""
     from benchmark_pipeline.stats import compute_yoy

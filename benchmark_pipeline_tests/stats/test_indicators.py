@@ -265,6 +265,7 @@ def _assert_same_tables(a, b):
         pd.testing.assert_frame_equal(a[name], b[name], check_exact=True)
 
 
+@pytest.mark.slow
 def test_kommune_as_categorical_gives_the_same_tables(mixed, instrument_2024, kommuner):
     frame, expected = mixed
     shuffled = list(kommuner.codes)
@@ -276,6 +277,7 @@ def test_kommune_as_categorical_gives_the_same_tables(mixed, instrument_2024, ko
     _assert_same_tables(compute_indicators(other, instrument_2024, kommuner), expected)
 
 
+@pytest.mark.slow
 def test_answers_as_text_or_other_numbers_give_the_same_tables(mixed, instrument_2024, kommuner):
     frame, expected = mixed
     coded = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
