@@ -19,7 +19,7 @@ from .errors import (
 )
 from .mapping import andet_column, canonical_column_order
 from .pii import mask_text
-from .readers import RawExport, find_export, read_export
+from .readers import RawExport, export_files, find_export, is_ignored, read_export
 from .schema import canonical_schema
 from .validate import ValidationResult, validate_export, write_quarantine
 
@@ -42,7 +42,9 @@ __all__ = [
     "canonical_schema",
     "check_export",
     "decode_bytes",
+    "export_files",
     "find_export",
+    "is_ignored",
     "mask_text",
     "read_export",
     "sniff_separator",

@@ -91,6 +91,24 @@ def _is_labels_of_dataset(path: Path) -> bool:
     return any(s.is_file() and s.name.casefold() == wanted for s in path.parent.iterdir())
 
 
+def is_ignored(path: Path) -> bool:
+    """README*, hidden files and Office lock files (`~$…`) are not part of an export."""
+    name = path.name
+    return name.startswith((".", "~$")) or name.casefold().startswith("readme")
+
+
+def export_files(raw_dir: Path) -> list[Path]:
+    """The files of a year's export folder that count (top level only, `is_ignored` ones left out), by name.
+
+    An export is these files: `find_export` picks the export among them, and a change to any of them is a
+    change of the export. A missing folder has none; a folder that cannot be listed raises OSError.
+    """
+    raw_dir = Path(raw_dir)
+    if not raw_dir.is_dir():
+        return []
+    return sorted((p for p in raw_dir.iterdir() if p.is_file() and not is_ignored(p)), key=lambda p: p.name)
+
+
 def find_export(path: Path) -> Path:
     """PATH itself if it is a file; else the one export file in the folder (README* and hidden files ignored)."""
     path = Path(path)
@@ -100,18 +118,11 @@ def find_export(path: Path) -> Path:
         raise ExportNotFoundError("no such file or folder", file=path)
     if not path.is_dir():
         raise ExportNotFoundError("not a file or folder", file=path)
-    candidates = []
     try:
-        children = sorted(path.iterdir())
+        files = export_files(path)
     except OSError as exc:
         raise ExportNotFoundError(f"cannot list the folder ({exc.strerror or exc})", file=path) from None
-    for child in children:
-        name = child.name
-        if not child.is_file() or name.startswith((".", "~$")) or name.casefold().startswith("readme"):
-            continue
-        if child.suffix.casefold() not in EXPORT_SUFFIXES or _is_labels_of_dataset(child):
-            continue
-        candidates.append(child)
+    candidates = [f for f in files if f.suffix.casefold() in EXPORT_SUFFIXES and not _is_labels_of_dataset(f)]
     if not candidates:
         raise ExportNotFoundError(
             "the folder holds no export file (.xlsx, .csv, .tsv or .txt; README and hidden files are ignored)",
