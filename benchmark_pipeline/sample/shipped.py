@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark_pipeline.ingest.layouts.writing import response_mask
 from benchmark_pipeline.instrument import MAX_RANK, YearInstrument, load_year
 from benchmark_pipeline.reference import Kommuner, load_kommuner
 from benchmark_pipeline.sample.generate import answers_from_kommuner, generate_answers
 from benchmark_pipeline.sample.profiles import profile_for
 from benchmark_pipeline.sample.texts import COMMENTS, PII_COMMENTS
-from benchmark_pipeline.sample.writers import response_mask, write_export
+from benchmark_pipeline.sample.writers import write_export
 
 DEFAULT_SEED = 2023
 MIN_BIG = 5  # the disclosure minimum the samples are designed around
