@@ -28,8 +28,10 @@ class Layout:
     family: str  # the survey tool: a year's mapping fits every layout of its family
     kind: FileKind  # text or workbook
     hint: str  # what the unknown-layout message asks of a file to be this layout
+    title: tuple[str, str]  # (Danish, English), as the shipped samples' READMEs name the layout
     fits_every_year = False  # keyed by the stable ids rather than by one year's mapping
     own_text_in_choice = False  # an unknown entry of a question with "andet" is "andet", its text own text
+    serial_ids = False  # the tool numbers respondents 1, 2, 3, ... (the samples imitate it)
     value_names = "code, id or label"  # what a choice cell may hold, as an invalid value's message says
     writes_kommune = True  # the writer needs the kommune reference (names, codes, labels)
 

@@ -21,6 +21,7 @@ class CanonicalCSV(TextLayout):
     name = "canonical_csv"
     family = "canonical"
     hint = "a 'respondent_id' column (canonical CSV)"
+    title = ("projektets kanoniske CSV", "the project's canonical CSV")
     fits_every_year = True
     writes_kommune = False
 

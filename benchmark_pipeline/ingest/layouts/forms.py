@@ -49,7 +49,9 @@ class MicrosoftForms(WorkbookLayout):
     name = "msforms_xlsx"
     family = "msforms"
     hint = "Microsoft Forms columns (ID, Starttidspunkt, ...)"
+    title = ("Microsoft Forms, Excel", "Microsoft Forms, Excel")
     own_text_in_choice = True
+    serial_ids = True
     value_names = "label"
 
     def column_of(self, q):

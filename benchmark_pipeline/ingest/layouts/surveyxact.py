@@ -183,6 +183,7 @@ class SurveyXact(Layout):
 class SurveyXactWorkbook(SurveyXact, WorkbookLayout):
     name = "surveyxact_xlsx"
     hint = "a 'Dataset' sheet (SurveyXact)"
+    title = ("SurveyXact, Excel med arkene Dataset og Labels", "SurveyXact, Excel with sheets Dataset and Labels")
 
     def detect(self, source, instrument):
         return source.sheet(SHEETS[0]) is not None
@@ -209,6 +210,7 @@ _DATASET, _LABELS = (Path(f).stem for f in FILES)
 class SurveyXactText(SurveyXact, TextLayout):
     name = "surveyxact_csv"
     hint = "SurveyXact variables with a labels file beside it"
+    title = ("SurveyXact, CSV-variant: dataset.csv og labels.csv", "SurveyXact CSV variant: dataset.csv and labels.csv")
 
     def is_companion(self, path):
         return _partner(path, _LABELS, _DATASET) is not None
