@@ -17,10 +17,10 @@ from .errors import (
     TooManyQuarantinedError,
     UnreadableExportError,
 )
-from .mapping import andet_column, canonical_column_order
 from .pii import mask_text
-from .readers import RawExport, find_export, read_export
-from .schema import canonical_schema
+from .raw import RawExport
+from .readers import export_files, find_export, is_ignored, read_export
+from .schema import andet_column, canonical_column_order, canonical_schema
 from .validate import ValidationResult, validate_export, write_quarantine
 
 __all__ = [
@@ -42,7 +42,9 @@ __all__ = [
     "canonical_schema",
     "check_export",
     "decode_bytes",
+    "export_files",
     "find_export",
+    "is_ignored",
     "mask_text",
     "read_export",
     "sniff_separator",

@@ -9,7 +9,8 @@ from benchmark_pipeline.instrument import InstrumentError, load_year
 from benchmark_pipeline.reference import load_kommuner
 
 from .errors import IngestError, MappingError
-from .readers import RawExport, find_export, read_export
+from .raw import RawExport
+from .readers import find_export, read_export
 from .validate import COUNT_KEYS, ValidationResult, validate_export
 
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 
 from .errors import UnreadableExportError
 
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252")  # what a text export may be in (SURVEY.md section 2)
 SEPARATORS = (",", ";", "\t")
 NUL_MESSAGE = "the file contains NUL bytes: not a text export (UTF-16 without a byte-order mark?)"
 BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)

@@ -3,6 +3,7 @@
 Exit code 2: the input cannot be used at all (unreadable, undecodable, unknown layout, no mapping).
 Exit code 1: the year stopped on its content (required variables missing, labels contradict the mapping,
 no valid rows, too many quarantined rows).
+`ExportError` is not a stop: it is the layouts' writers refusing to write a synthetic sample.
 """
 
 from __future__ import annotations
@@ -88,3 +89,7 @@ class NoValidRowsError(ContentError):
 
 class TooManyQuarantinedError(ContentError):
     """The quarantined share of responses is above the configured maximum."""
+
+
+class ExportError(ValueError):
+    """The answers cannot be written in the requested layout, encoding or separator (synthetic samples)."""

@@ -1,4 +1,4 @@
-"""pandera schema of the canonical validated frame, built per survey year from its mapping."""
+"""The canonical frame's contract: its column names and order, and its pandera schema, per survey year."""
 
 from __future__ import annotations
 
@@ -6,10 +6,21 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from benchmark_pipeline.instrument import MAX_RANK, YearInstrument
+from benchmark_pipeline.instrument import MAX_RANK, Question, YearInstrument
 from benchmark_pipeline.reference import Kommuner
 
-from .mapping import andet_column, andet_questions, canonical_column_order
+
+def andet_column(question_id: str) -> str:
+    return f"{question_id}__andet_tekst"
+
+
+def andet_questions(instrument: YearInstrument) -> tuple[Question, ...]:
+    return tuple(q for q in instrument.of_kind("single", "multi", "ranked") if q.has_andet)
+
+
+def canonical_column_order(instrument: YearInstrument) -> list[str]:
+    cols = ["respondent_id", "source_row"] + instrument.canonical_columns()[1:]
+    return cols + [andet_column(q.id) for q in andet_questions(instrument)]
 
 
 def _rank_codes(df: pd.DataFrame, qid: str) -> np.ndarray:

@@ -17,10 +17,13 @@ import pandera.pandas as pa
 from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import Kommuner
 
-from .errors import ContentError, LabelsContradictionError, NoValidRowsError, TooManyQuarantinedError
-from .mapping import Mapped, map_to_canonical, option_lookup, repeated, shown, value_key
-from .readers import RawExport, check_layout, header_key
+from .errors import ContentError, NoValidRowsError, TooManyQuarantinedError
+from .layouts import BY_NAME
+from .mapping import Mapped, map_to_canonical
+from .raw import RawExport, header_key
+from .readers import check_layout
 from .schema import canonical_schema
+from .values import option_lookup, repeated, shown, value_key
 
 ENTRY_COLUMNS = ["row", "respondent_id", "column", "rule", "message"]
 FREE_TEXT_SHOWN = "[fritekst]"
@@ -63,67 +66,6 @@ class ValidationResult:
         return out.astype({"rule": "str", "column": "str", "rows": "int64"})
 
 
-# --------------------------------------------------------------------------- Labels vs mapping
-
-
-def check_labels(raw: RawExport, instrument: YearInstrument, kommuner: Kommuner) -> None:
-    """Stop the year when a SurveyXact Labels sheet/file says a code means something else than the mapping."""
-    labels = raw.labels
-    if labels is None or labels.empty:
-        return
-    where = raw.labels_path or raw.path
-    aliases: dict[tuple[str, str], set[str]] = {}
-    for c in instrument.label_changes:
-        aliases.setdefault((c.question, c.option), set()).update({value_key(c.before), value_key(c.after)})
-    singles, option_vars, kommune_var = {}, {}, None
-    for q in instrument.questions:
-        if q.kind == "single" and q.variable:
-            singles[header_key(q.variable)] = q
-        elif q.kind == "kommune" and q.variable:
-            kommune_var = header_key(q.variable)
-        elif q.kind in ("multi", "ranked"):
-            for o in q.options:
-                if o.variable:
-                    option_vars[header_key(o.variable)] = (q, o)
-
-    def accepted(q, o) -> set[str]:
-        return {value_key(o.label)} | aliases.get((q.id, o.id), set())
-
-    problems = []
-    for var, value, label, row in labels[["variable", "value", "label", "source_row"]].itertuples(index=False):
-        if pd.isna(var) or pd.isna(value):
-            continue
-        key = header_key(var)
-        label_key = value_key(label) if not pd.isna(label) else ""
-        if key in singles:
-            q = singles[key]
-            by_code = {str(o.code): o for o in q.options}
-            o = by_code.get(value_key(value))
-            if o is None:
-                problems.append((row, f"variable {var!r} has code {shown(value)}, which the mapping does not know "
-                                      f"for {q.id}"))
-            elif label_key not in accepted(q, o):
-                problems.append((row, f"variable {var!r} code {value_key(value)} is labelled {shown(label)}, the "
-                                      f"mapping says {o.label!r} ({q.id}.{o.id})"))
-        elif key in option_vars:
-            q, o = option_vars[key]
-            others = {k: p for p in q.options if p.id != o.id for k in accepted(q, p)}
-            if label_key in others and label_key not in accepted(q, o):
-                problems.append((row, f"variable {var!r} is labelled {shown(label)}, which is "
-                                      f"{q.id}.{others[label_key].id}; the mapping says {q.id}.{o.id} ({o.label!r})"))
-        elif key == kommune_var and not pd.isna(label):
-            by_value, by_label = kommuner.resolve(value), kommuner.resolve(label)
-            if by_value is not None and by_label is not None and by_value != by_label:
-                problems.append((row, f"kommune code {shown(value)} is labelled {shown(label)}"))
-    if problems:
-        listed = "; ".join(f"row {r}: {m}" for r, m in problems[:5])
-        more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
-        raise LabelsContradictionError(
-            f"the labels contradict the {instrument.survey_year} mapping: {listed}{more}",
-            file=where, row=problems[0][0] if len(problems) == 1 else None,
-        )
-
-
 # --------------------------------------------------------------------------- validation
 
 
@@ -147,16 +89,17 @@ def _quarantined_rows(raw: RawExport, mapped: Mapped, positions: np.ndarray, ins
                       entries: pd.DataFrame) -> pd.DataFrame:
     """The quarantined rows' raw values for the people who fix the export; free text never included."""
     text_cols = {c for c in mapped.free_text_columns}
-    forms_choice_cols = {}
-    if raw.layout == "msforms_xlsx":
+    choice_cols = {}  # choice cells that also hold own "Andet" texts: the labels shown, the texts hidden
+    layout = BY_NAME[raw.layout]
+    if layout.own_text_in_choice:
         for q in instrument.of_kind("single", "multi", "ranked"):
-            col = _find(raw, q.column or q.text)
+            col = _find(raw, layout.column_of(q))
             if col is not None and q.has_andet:
-                forms_choice_cols[col] = option_lookup(q, raw.layout, instrument)
-    shown_cols = [c for c in mapped.source_columns if c not in text_cols or c in forms_choice_cols]
+                choice_cols[col] = option_lookup(q, layout, instrument)
+    shown_cols = [c for c in mapped.source_columns if c not in text_cols or c in choice_cols]
     sub = raw.frame.iloc[positions][["source_row"] + shown_cols].reset_index(drop=True)
     sub = sub.astype({c: "str" for c in shown_cols if isinstance(sub[c].dtype, pd.CategoricalDtype)})
-    for col, lookup in forms_choice_cols.items():
+    for col, lookup in choice_cols.items():
         sub[col] = sub[col].map(lambda v, lk=lookup: _hide_unknown(v, lk), na_action="ignore").astype("str")
     reasons = entries.groupby("row", sort=False)["rule"].agg(lambda r: ", ".join(dict.fromkeys(r)))
     sub.insert(1, "rules", sub["source_row"].map(reasons).astype("str"))
@@ -185,7 +128,7 @@ def validate_export(
     if not 0 <= max_quarantine_share <= 1:
         raise ValueError(f"max_quarantine_share must be between 0 and 1, not {max_quarantine_share}")
     check_layout(raw.layout, instrument, raw.path)
-    check_labels(raw, instrument, kommuner)
+    BY_NAME[raw.layout].check_beside(raw, instrument, kommuner)
     mapped = map_to_canonical(raw, instrument, kommuner)
     frame = mapped.frame
     n = len(frame)

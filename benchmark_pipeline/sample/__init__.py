@@ -7,6 +7,9 @@
 - `generate_export`: one synthetic export of any size (benchmarks).
 """
 
+from benchmark_pipeline.ingest.encoding import ENCODINGS, SEPARATORS
+from benchmark_pipeline.ingest.errors import ExportError
+from benchmark_pipeline.ingest.layouts.writing import response_mask
 from benchmark_pipeline.sample.generate import generate_answers
 from benchmark_pipeline.sample.profiles import PROFILES, YearProfile, profile_for
 from benchmark_pipeline.sample.shipped import (
@@ -17,15 +20,7 @@ from benchmark_pipeline.sample.shipped import (
     write_sample_year,
     write_sample_years,
 )
-from benchmark_pipeline.sample.writers import (
-    ENCODINGS,
-    SEPARATORS,
-    ExportError,
-    build_export,
-    response_mask,
-    write_export,
-    write_tables,
-)
+from benchmark_pipeline.sample.writers import build_export, write_export, write_tables
 
 __all__ = [
     "DEFAULT_SEED", "ENCODINGS", "PROFILES", "SAMPLE_YEARS", "SEPARATORS", "ExportError", "YearProfile",

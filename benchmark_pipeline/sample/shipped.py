@@ -22,12 +22,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmark_pipeline.ingest.layouts import BY_NAME
+from benchmark_pipeline.ingest.layouts.writing import response_mask
+from benchmark_pipeline.ingest.textfile import TEXT
 from benchmark_pipeline.instrument import MAX_RANK, YearInstrument, load_year
 from benchmark_pipeline.reference import Kommuner, load_kommuner
 from benchmark_pipeline.sample.generate import answers_from_kommuner, generate_answers
 from benchmark_pipeline.sample.profiles import profile_for
 from benchmark_pipeline.sample.texts import COMMENTS, PII_COMMENTS
-from benchmark_pipeline.sample.writers import response_mask, write_export
+from benchmark_pipeline.sample.writers import write_export
 
 DEFAULT_SEED = 2023
 MIN_BIG = 5  # the disclosure minimum the samples are designed around
@@ -39,7 +42,7 @@ class SampleSpec:
 
     respondents: int  # valid respondents
     nonresponses: int  # invited, kommune pre-filled, nothing answered
-    filename: str  # the export file (for surveyxact_csv: the folder's dataset.csv/labels.csv)
+    filename: str  # the export file (for surveyxact_csv: dataset.csv, with labels.csv written beside it)
     encoding: str = "utf-8"
     separator: str = ","
     newline: str = "\n"
@@ -244,7 +247,7 @@ def build_sample_year(
     codes = tuple(kommuner.codes)
     for _attempt in range(500):
         valid = answers_from_kommuner(rng, instrument, codes, kommune_index, profile=profile, may_skip=may_skip,
-                                      andet_text=instrument.layout == "msforms_xlsx")
+                                      andet_text=BY_NAME[instrument.layout].own_text_in_choice)
         for qid in ("data_use_change", "further_potential"):
             if not instrument.has(qid):
                 continue
@@ -275,7 +278,7 @@ def build_sample_year(
 
 
 def _respondent_ids(rng, instrument: YearInstrument, n: int) -> pd.Series:
-    if instrument.layout == "msforms_xlsx":
+    if BY_NAME[instrument.layout].serial_ids:
         ids = np.arange(1, n + 1)
     else:  # SurveyXact: large ids, increasing with gaps
         ids = 4_810_000 + (instrument.survey_year - 2023) * 250_000 + np.cumsum(rng.integers(1, 5, size=n))
@@ -292,7 +295,7 @@ def _ensure_free_text(rng, valid: pd.DataFrame, instrument: YearInstrument, surv
         pii_row = int(rng.integers(len(valid)))
         comments[pii_row] = PII_COMMENTS[survey_year % len(PII_COMMENTS)]
         valid["kommentar"] = pd.Series(comments, dtype="str")
-    if instrument.layout == "msforms_xlsx" and "fagomraade__andet_tekst" in valid:
+    if BY_NAME[instrument.layout].own_text_in_choice and "fagomraade__andet_tekst" in valid:
         own = [c for c in valid.columns if c.endswith("__andet_tekst")]
         if not valid[own].notna().any().any():
             row = int(rng.integers(len(valid)))
@@ -326,13 +329,6 @@ tested. Names, e-mail addresses and CPR-like numbers in the files are invented.
 Regenerate: `benchmark-pipeline generate-sample --seed {seed}` (writes all sample years).
 """
 
-LAYOUT_NAMES = {
-    "surveyxact_xlsx": ("SurveyXact, Excel med arkene Dataset og Labels", "SurveyXact, Excel with sheets Dataset and Labels"),
-    "surveyxact_csv": ("SurveyXact, CSV-variant: dataset.csv og labels.csv", "SurveyXact CSV variant: dataset.csv and labels.csv"),
-    "msforms_xlsx": ("Microsoft Forms, Excel", "Microsoft Forms, Excel"),
-    "canonical_csv": ("projektets kanoniske CSV", "the project's canonical CSV"),
-}
-
 
 def write_sample_year(survey_year: int, data_dir: Path | None = None, seed: int = DEFAULT_SEED) -> list[Path]:
     """Write one shipped sample year into `<data_dir>/raw/<year>/` (export file(s) and README.md)."""
@@ -342,9 +338,8 @@ def write_sample_year(survey_year: int, data_dir: Path | None = None, seed: int 
     kommuner = load_kommuner(data_dir)
     frame = build_sample_year(survey_year, seed, data_dir, instrument=instrument, kommuner=kommuner)
     folder = data_dir / "raw" / str(survey_year)
-    target = folder if instrument.layout == "surveyxact_csv" else folder / spec.filename
-    written = write_export(frame, instrument, instrument.layout, target, spec.encoding, spec.separator,
-                           newline=spec.newline, kommuner=kommuner, seed=seed)
+    written = write_export(frame, instrument, instrument.layout, folder / spec.filename, spec.encoding,
+                           spec.separator, newline=spec.newline, kommuner=kommuner, seed=seed)
     responded = response_mask(frame, instrument)
     if survey_year == 2023:
         headline_da = ("\nSom i den offentliggjorte undersøgelse svarer 85 af 142 (60%) `Mere` og 111 af 142 (78%) `Ja` "
@@ -353,11 +348,12 @@ def write_sample_year(survey_year: int, data_dir: Path | None = None, seed: int 
                        "potential; the orders of the article's figures hold too.\n")
     else:
         headline_da = headline_en = ""
-    encoding = "—" if instrument.layout.endswith("xlsx") else (
+    layout = BY_NAME[instrument.layout]
+    encoding = "—" if layout.kind is not TEXT else (
         f"{spec.encoding}, `{spec.separator}`" + (", CRLF" if spec.newline == "\r\n" else ""))
     readme = README.format(
-        year=survey_year, seed=seed, layout=instrument.layout, layout_da=LAYOUT_NAMES[instrument.layout][0],
-        layout_en=LAYOUT_NAMES[instrument.layout][1], headline_da=headline_da, headline_en=headline_en,
+        year=survey_year, seed=seed, layout=layout.name, layout_da=layout.title[0],
+        layout_en=layout.title[1], headline_da=headline_da, headline_en=headline_en,
         files=", ".join(f"`{p.name}`" for p in written), encoding=encoding,
         respondents=int(responded.sum()), nonresponses=int((~responded).sum()), rows=len(frame),
     )
@@ -395,7 +391,7 @@ def generate_export(
     kommuner = load_kommuner(data_dir)
     layout = layout or instrument.layout
     answers = generate_answers(instrument, n_respondents, seed, kommuner=kommuner,
-                               andet_text=layout == "msforms_xlsx")
+                               andet_text=BY_NAME[layout].own_text_in_choice)
     return write_export(answers, instrument, layout, out, encoding, separator, kommuner=kommuner, seed=seed)
 
 

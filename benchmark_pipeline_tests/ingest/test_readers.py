@@ -11,9 +11,9 @@ from benchmark_pipeline.ingest import (
     read_export,
     validate_export,
 )
-from benchmark_pipeline.ingest.mapping import canonical_column_order
 from benchmark_pipeline.ingest.errors import UnreadableExportError
-from benchmark_pipeline.ingest.readers import free_text_columns
+from benchmark_pipeline.ingest.layouts import BY_NAME
+from benchmark_pipeline.ingest.schema import canonical_column_order
 
 from .exports import canonical_table, make_answers, write_export, write_text, write_xlsx
 
@@ -185,7 +185,7 @@ def test_text_exports_read_coded_columns_as_categoricals(layout, answers, instru
     write_export(layout, answers, instrument_2024, tmp_path)
     raw = read_export(tmp_path, instrument_2024, kommuner)
     id_column = "respondent_id" if layout == "canonical_csv" else instrument_2024.respondent_id
-    text = set(free_text_columns(raw.frame.columns, layout, instrument_2024)) | {id_column}
+    text = set(BY_NAME[layout].free_text_columns(raw.frame.columns, instrument_2024)) | {id_column}
     assert len(text) == 2  # the id and the comment
     for column in raw.frame.columns.drop("source_row"):
         dtype = raw.frame[column].dtype
