@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from dagster import (
     DagsterRunStatus,
@@ -40,6 +39,7 @@ from benchmark_pipeline.defs.alerts import build_alert, record_alert
 from benchmark_pipeline.defs.jobs import yearly_benchmark_job
 from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
+from benchmark_pipeline.ingest import export_files
 from benchmark_pipeline.instrument import mapped_years
 from benchmark_pipeline.publication import has_export
 from benchmark_pipeline.defs.tags import HASH_TAG, TRIGGER_TAG
@@ -54,20 +54,6 @@ ACTIVE_STATUSES = [
     DagsterRunStatus.STARTED,
     DagsterRunStatus.CANCELING,
 ]
-
-
-def is_ignored(path: Path) -> bool:
-    """README*, hidden files and Office lock files (`~$…`) are not part of an export."""
-    name = path.name
-    return name.startswith((".", "~$")) or name.casefold().startswith("readme")
-
-
-def export_files(raw_dir: Path) -> list[Path]:
-    """The files of a year's export folder that count (top level only, like `find_export`), by name."""
-    raw_dir = Path(raw_dir)
-    if not raw_dir.is_dir():
-        return []
-    return sorted((p for p in raw_dir.iterdir() if p.is_file() and not is_ignored(p)), key=lambda p: p.name)
 
 
 def parse_cursor(cursor: str | None) -> dict[str, str]:

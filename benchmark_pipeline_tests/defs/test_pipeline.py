@@ -8,7 +8,7 @@ from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
 from benchmark_pipeline.candidate import ExportIdentity
 from benchmark_pipeline.defs.assets.publishing import UI_CHARTS
-from benchmark_pipeline.defs.sensors import export_files
+from benchmark_pipeline.ingest import export_files
 from benchmark_pipeline.defs.runner import run_year
 from benchmark_pipeline.errors import EXIT_CONTENT
 from benchmark_pipeline.instrument import load_year

@@ -14,10 +14,10 @@ from benchmark_pipeline.candidate import ExportIdentity
 from benchmark_pipeline.defs.sensors import (
     HASH_TAG,
     evaluate_exports,
-    export_files,
     parse_cursor,
     raw_export_sensor,
 )
+from benchmark_pipeline.ingest import export_files
 from benchmark_pipeline_tests.defs.conftest import write_export
 
 EXPORT_A = "respondentid;s_1;s_2\n1;101;1\n2;147;2\n"
