@@ -12,14 +12,18 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+import benchmark_pipeline
 from benchmark_pipeline.release import ReleaseStore, TABLE_NAMES, sha256_file
 from benchmark_pipeline.settings import DEFAULT_DATA_DIR
 
 CLI = str(Path(sys.executable).parent / "benchmark-pipeline")
+# The checkout these tests belong to: the CLI child imports its code, not whatever the editable install names.
+CHECKOUT = Path(benchmark_pipeline.__file__).resolve().parents[1]
 
 
 def cli_env(extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME" and not k.startswith("BENCHMARK_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CHECKOUT), env.get("PYTHONPATH")]))
     env.update(extra or {})
     return env
 
