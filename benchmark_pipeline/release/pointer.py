@@ -33,5 +33,5 @@ def write(paths: ReleasePaths, survey_year: int, latest: Release | None, only_if
         except (FileNotFoundError, ValueError):
             if latest is None and not pointer.exists():
                 return False
-    files.atomic_write_json(pointer, wanted, fault="pointer")
+    files.atomic_write_json(pointer, wanted)
     return True

@@ -18,7 +18,6 @@ import pandas as pd
 import benchmark_pipeline
 from benchmark_pipeline.release import files, recovery, schema
 from benchmark_pipeline.release.errors import storage_error
-from benchmark_pipeline.release.files import fault_point
 from benchmark_pipeline.release.fingerprint import canonical_json, combined_input_sha256, sha256_file
 from benchmark_pipeline.release.model import StagedRelease
 from benchmark_pipeline.release.paths import DATA_DICTIONARY, MANIFEST, TABLES, ReleasePaths, table_file
@@ -53,7 +52,6 @@ def write_staged(staged: StagedRelease, prepared: dict[str, pd.DataFrame]) -> No
         (staged.path / TABLES).mkdir(parents=True)
         staged.reports_dir.mkdir()
         write_tables(staged.path, prepared)
-        fault_point("staged")
         files.write_json(staged.path / DATA_DICTIONARY, schema.data_dictionary(prepared))
     except OSError as error:
         shutil.rmtree(staged.path, ignore_errors=True)

@@ -5,9 +5,6 @@
 `manifest` (build and verify), `pointer` (`latest.json`), `withdrawal`, `recovery` (what a crash left
 behind) and `locks`. The `releases` row in the warehouse is the commit point: a folder without its row is
 not a release, and the next publish or reuse check of that year (or `cleanup_incomplete`) sets it aside.
-
-Fault injection (tests only): `BENCHMARK_RELEASE_FAULT=<point>[:kill|:enospc]` makes the process SIGKILL
-itself (default) or raise ENOSPC when a publish reaches `<point>` (see `FAULT_POINTS`). Inert when unset.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ import pandas as pd
 
 from benchmark_pipeline.release import manifest, pointer, publishing, recovery, schema, withdrawal
 from benchmark_pipeline.release.errors import ReleaseError, ReleaseNotFoundError, storage_error
-from benchmark_pipeline.release.files import FAULT_ENV, FAULT_POINTS, fault_point  # noqa: F401 (re-exported)
 from benchmark_pipeline.release.fingerprint import make_release_id
 from benchmark_pipeline.release.locks import Lock
 from benchmark_pipeline.release.model import Release, StagedRelease, latest_live, utc_now
@@ -179,13 +175,11 @@ class ReleaseStore:
             final = self.paths.release_dir(year, release_id)
             try:
                 manifest.write(staged.path, content)
-                fault_point("manifest")
                 publishing.make_read_only(staged.path)
                 publishing.move_into_place(self.paths, staged.path, final)
             except OSError as error:
                 raise storage_error(f"cannot publish {release_id}", error) from None
             staged.path = final
-            fault_point("renamed")
             row = publishing.release_row(staged, final, self.output_dir, created_at)
             try:
                 self.warehouse.insert_release(row, staged.frames())
@@ -193,7 +187,6 @@ class ReleaseStore:
                 with contextlib.suppress(OSError):
                     recovery.set_aside(self.paths, final)  # not committed: not a release
                 raise
-            fault_point("committed")
             try:
                 pointer.write(self.paths, year, self.latest(year))
             except OSError as error:
