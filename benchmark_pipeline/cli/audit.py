@@ -35,21 +35,6 @@ def _read_forbidden_texts(path: Path) -> list[str]:
     return []
 
 
-def _release_folders(releases_dir: Path) -> list[Path]:
-    """Every release folder under releases/<year>/ (not the staging area, pointers or links)."""
-    folders: list[Path] = []
-    if not releases_dir.is_dir():
-        return folders
-    for year_dir in sorted(releases_dir.iterdir()):
-        if year_dir.name.startswith(".") or year_dir.is_symlink() or not year_dir.is_dir():
-            continue
-        for child in sorted(year_dir.iterdir()):
-            if child.name.startswith(".") or child.is_symlink() or not child.is_dir():
-                continue
-            folders.append(child)
-    return folders
-
-
 def _disclosure_summary(audit) -> str:
     figures = (f"{audit.n_cells} suppressed n cells and {audit.count_cells} count cells tested "
                f"in {audit.seconds:.1f} s")
@@ -79,6 +64,7 @@ def audit(release_id, path, output_dir, forbidden_file, min_respondents, as_json
     from benchmark_pipeline.audit import audit_release
     from benchmark_pipeline.audit.disclosure import audit_release_disclosure
     from benchmark_pipeline.reference import load_kommuner
+    from benchmark_pipeline.release.paths import ReleasePaths
     from benchmark_pipeline.settings import Settings, SettingsError
     from benchmark_pipeline.stats.geography import Geography
 
@@ -88,6 +74,7 @@ def audit(release_id, path, output_dir, forbidden_file, min_respondents, as_json
         settings = Settings.from_env(output_dir=output_dir, min_respondents=min_respondents)
     except SettingsError as exc:
         _fail(str(exc), EXIT_INPUT)
+    release_paths = ReleasePaths(settings.output_dir)
     forbidden: list[str] = []
     if forbidden_file is not None:
         if not forbidden_file.is_file():
@@ -102,17 +89,17 @@ def audit(release_id, path, output_dir, forbidden_file, min_respondents, as_json
             _fail(f"folder not found: {path}", EXIT_INPUT)
         folders = [path]
     elif release_id:
-        year = release_id[:4]
-        if not (year.isdigit() and len(release_id) > 4) or "/" in release_id or "\\" in release_id:
-            _fail(f"{release_id!r} is not a release id (expected <year>-r<revision>-<fingerprint>)", EXIT_INPUT)
-        folder = settings.releases_dir / year / release_id
+        try:
+            folder = release_paths.release_dir_of(release_id)
+        except ValueError as exc:
+            _fail(str(exc), EXIT_INPUT)
         if not folder.is_dir():
             _fail(f"release {release_id} not found (looked in {folder})", EXIT_INPUT)
         folders = [folder]
     else:
-        folders = _release_folders(settings.releases_dir)
+        folders = release_paths.release_dirs()
         if not folders:
-            _fail(f"no releases found under {settings.releases_dir}", EXIT_INPUT)
+            _fail(f"no releases found under {release_paths.releases_dir}", EXIT_INPUT)
 
     try:
         geo = Geography.from_kommuner(load_kommuner(settings.data_dir))

@@ -52,3 +52,14 @@ class LockTimeoutError(EnvironmentFailure):
 
 class PublishConflictError(EnvironmentFailure):
     """Another writer committed the same year and revision first (seen by the database guard)."""
+
+
+_ADVICE_STORAGE = "free disk space or fix the folder's permissions (or choose another --output-dir), then run again"
+
+
+def storage_error(message: str, error: OSError) -> StorageError:
+    """An environment failure (exit 3) naming what failed and what to do; one line, no traceback needed."""
+    reason = error.strerror or str(error)
+    if error.filename and str(error.filename) not in message:
+        reason = f"{reason} ({error.filename})"
+    return StorageError(f"{message}: {reason}; {_ADVICE_STORAGE}")

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import json
 import os
-import signal
 import tempfile
 from pathlib import Path
 
@@ -15,34 +13,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benchmark_pipeline.release import schema
-
-FAULT_ENV = "BENCHMARK_RELEASE_FAULT"
-FAULT_POINTS = (
-    "staged",  # tables written under .staging/, data dictionary not yet
-    "manifest",  # manifest written, folder not yet read-only nor renamed
-    "renamed",  # folder renamed into <year>/, warehouse rows not yet committed
-    "inserting",  # inside the warehouse transaction: releases row and some table rows sent, not committed
-    "committed",  # transaction committed, latest pointer not yet moved
-    "pointer",  # latest pointer written to its temporary file, not yet renamed over latest.json
-)
-
-
-def fault_point(name: str) -> None:
-    """Test hook for crash and disk-full tests of publishing; inert unless BENCHMARK_RELEASE_FAULT is set.
-
-    `BENCHMARK_RELEASE_FAULT=<point>` (or `<point>:kill`) SIGKILLs the process when a publish reaches
-    `<point>` (one of FAULT_POINTS); `<point>:enospc` raises OSError(ENOSPC) there instead.
-    """
-    wanted = os.environ.get(FAULT_ENV)
-    if not wanted:
-        return
-    point, _, action = wanted.partition(":")
-    if point != name:
-        return
-    if action == "enospc":
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-    os.kill(os.getpid(), signal.SIGKILL)
-
 
 _ARROW_TYPES = {schema.STR: pa.string(), schema.INT: pa.int64(), schema.FLOAT: pa.float64(), schema.BOOL: pa.bool_()}
 
@@ -98,7 +68,7 @@ def write_json(path: Path, value) -> None:
     path.write_text(json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def atomic_write(path: Path, write, fault: str | None = None) -> Path:
+def atomic_write(path: Path, write) -> Path:
     """`write(tmp)` a file next to `path`, flush it to disk, then rename it over `path`: readers see the old
     file or the new one, never half of one, and a failed write leaves no temporary file behind."""
     path = Path(path)
@@ -110,8 +80,6 @@ def atomic_write(path: Path, write, fault: str | None = None) -> Path:
         write(tmp)
         with open(tmp, "rb") as handle:
             os.fsync(handle.fileno())
-        if fault:
-            fault_point(fault)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -121,10 +89,10 @@ def atomic_write(path: Path, write, fault: str | None = None) -> Path:
     return path
 
 
-def atomic_write_json(path: Path, value, fault: str | None = None) -> None:
+def atomic_write_json(path: Path, value) -> None:
     """`value` as JSON, written atomically (`atomic_write`)."""
     text = json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"), fault)
+    atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def fsync_dir(path: Path) -> None:

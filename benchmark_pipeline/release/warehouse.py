@@ -20,7 +20,6 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import exc as sa_exc
 
 from benchmark_pipeline.release import schema
-from benchmark_pipeline.release.files import fault_point
 from benchmark_pipeline.release.errors import (
     PublishConflictError,
     WarehouseUnavailableError,
@@ -277,7 +276,6 @@ class Warehouse:
                 if name not in frames:
                     continue
                 self._insert_rows(conn, name, records(name, frames[name]))
-                fault_point("inserting")
 
     def _insert_rows(self, conn: sa.Connection, name: str, rows: list[dict]) -> None:
         table = data_tables[name]

@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 from benchmark_pipeline.settings import DEFAULT_DATA_DIR
-
-CLI = str(Path(sys.executable).parent / "benchmark-pipeline")
-
-
-def run_cli(*args: str, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("DAGSTER_HOME",) and not k.startswith("BENCHMARK_")}
-    env.update(env_extra or {})
-    return subprocess.run([CLI, *args], capture_output=True, text=True, env=env, timeout=600)
+from benchmark_pipeline_tests.reliability.helpers import run_cli  # the checkout's code, as a real process
 
 
 def copy_data(tmp_path: Path, years: tuple[int, ...]) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from benchmark_pipeline.release import (
     UnknownTableError,
     read_table,
 )
-from benchmark_pipeline.release import store as store_module
+from benchmark_pipeline.release import errors, files, manifest, pointer, recovery
 from benchmark_pipeline.release import warehouse as warehouse_module
 from benchmark_pipeline.release.fingerprint import sha256_file
 from benchmark_pipeline_tests.release.conftest import Publisher
@@ -194,11 +195,11 @@ def test_stage_rejects_tables_off_contract(store, publisher):
 
 INTERRUPTIONS = [
     # (where, what to patch) - each raises as if the process died there
-    ("writing tables", lambda mp: mp.setattr(store_module.files, "write_csv", _boom)),
-    ("writing the manifest", lambda mp: mp.setattr(ReleaseStore, "_write_manifest", _boom)),
-    ("renaming into place", lambda mp: mp.setattr(store_module.os, "rename", _boom)),
+    ("writing tables", lambda mp: mp.setattr(files, "write_csv", _boom)),
+    ("writing the manifest", lambda mp: mp.setattr(manifest, "write", _boom)),
+    ("renaming into place", lambda mp: mp.setattr(os, "rename", _boom)),
     ("inserting rows", lambda mp: mp.setattr(warehouse_module.Warehouse, "_insert_rows", _boom_late())),
-    ("committing", lambda mp: mp.setattr(ReleaseStore, "_commit", _boom)),
+    ("committing", lambda mp: mp.setattr(warehouse_module.Warehouse, "insert_release", _boom)),
 ]
 
 
@@ -251,8 +252,8 @@ def test_an_interrupted_publish_is_invisible_and_the_next_succeeds(store, publis
 def test_a_crash_between_rename_and_commit_leaves_no_release(store, publisher, monkeypatch):
     """A hard crash (no exception handler ran): the folder sits in <year>/ without its row."""
     first = publisher.publish(2024)
-    monkeypatch.setattr(ReleaseStore, "_commit", _boom)
-    monkeypatch.setattr(ReleaseStore, "_set_aside", lambda self, folder: folder)  # the handler never ran
+    monkeypatch.setattr(warehouse_module.Warehouse, "insert_release", _boom)
+    monkeypatch.setattr(recovery, "set_aside", lambda paths, folder: folder)  # the handler never ran
     with pytest.raises(Crash):
         publisher.publish(2024, bump=0.04)
     monkeypatch.undo()
@@ -271,14 +272,14 @@ def test_a_crash_between_rename_and_commit_leaves_no_release(store, publisher, m
 
 def crash_when_moving_the_pointer(monkeypatch) -> None:
     """Publishing crashes right after the commit, when it moves `latest.json` (the repair check still works)."""
-    real = ReleaseStore._write_latest_pointer
+    real = pointer.write
 
-    def crash_when_moving(self, year, only_if_changed=False):
+    def crash_when_moving(paths, year, latest, only_if_changed=False):
         if not only_if_changed:  # the pointer move after the commit, not the repair check before it
             raise Crash("injected")
-        return real(self, year, only_if_changed)
+        return real(paths, year, latest, only_if_changed)
 
-    monkeypatch.setattr(ReleaseStore, "_write_latest_pointer", crash_when_moving)
+    monkeypatch.setattr(pointer, "write", crash_when_moving)
 
 
 @pytest.mark.slow
@@ -381,7 +382,7 @@ def test_consumer_read_table_matches_the_files(store, publisher):
 def test_a_publish_that_failed_before_the_rename_can_be_retried(store, publisher, monkeypatch):
     staged = publisher.stage(2024)
     with monkeypatch.context() as mp:
-        mp.setattr(store_module.os, "rename", _boom)
+        mp.setattr(os, "rename", _boom)
         with pytest.raises(Crash):
             store.publish(staged)
     assert store.releases(2024) == [] and staged.path.is_dir()
@@ -412,6 +413,6 @@ def test_environment_failures_say_what_to_do(tmp_path):
     message = str(caught.value)
     assert "127.0.0.1:1" in message and "make sure the database server is running" in message
     assert caught.value.__cause__ is None  # the runner shows this message, not the driver's
-    error = store_module._storage_error("cannot publish 2024-r1-x", OSError(28, "No space left on device"))
+    error = errors.storage_error("cannot publish 2024-r1-x", OSError(28, "No space left on device"))
     assert isinstance(error, StorageError) and error.exit_code == 3
     assert "No space left on device" in str(error) and "free disk space" in str(error)

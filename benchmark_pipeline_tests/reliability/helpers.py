@@ -12,25 +12,35 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+import benchmark_pipeline
 from benchmark_pipeline.release import ReleaseStore, TABLE_NAMES, sha256_file
 from benchmark_pipeline.settings import DEFAULT_DATA_DIR
 
 CLI = str(Path(sys.executable).parent / "benchmark-pipeline")
+# The checkout these tests belong to: the CLI child imports its code, not whatever the editable install names.
+CHECKOUT = Path(benchmark_pipeline.__file__).resolve().parents[1]
 
 
 def cli_env(extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME" and not k.startswith("BENCHMARK_")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(CHECKOUT), env.get("PYTHONPATH")]))
     env.update(extra or {})
     return env
 
 
+def cli_command(*args, fault: str | None = None) -> list[str]:
+    """`benchmark-pipeline args...`; with `fault`, the same CLI with that fault installed (see `faults`)."""
+    start = [CLI] if fault is None else [sys.executable, "-m", "benchmark_pipeline_tests.reliability.faults", fault]
+    return [*start, *map(str, args)]
+
+
 def run_cli(*args: str, env_extra: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([CLI, *map(str, args)], capture_output=True, text=True, env=cli_env(env_extra), timeout=timeout)
+    return subprocess.run(cli_command(*args), capture_output=True, text=True, env=cli_env(env_extra), timeout=timeout)
 
 
-def start_cli(*args: str, env_extra: dict | None = None) -> subprocess.Popen:
+def start_cli(*args: str, env_extra: dict | None = None, fault: str | None = None) -> subprocess.Popen:
     return subprocess.Popen(
-        [CLI, *map(str, args)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(env_extra)
+        cli_command(*args, fault=fault), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cli_env(env_extra)
     )
 
 

@@ -7,11 +7,11 @@ kill points fit in the test budget. The real `benchmark-pipeline run` is killed 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from benchmark_pipeline.release import ReleaseStore, release_fingerprint
 from benchmark_pipeline_tests.release.tables import make_tables
+from benchmark_pipeline_tests.reliability import faults
 
 CODE = {"stats": "1"}
 SETTINGS = {"min_respondents": 5, "max_quarantine_share": 0.2}
@@ -28,9 +28,7 @@ def input_file(folder: Path, year: int, variant: int) -> Path:
 def publish(output_dir: str, warehouse_url: str, year: int, variant: int, fault: str | None = None) -> str:
     """Publish `variant` of the year (each variant is a distinct input, so a distinct fingerprint)."""
     if fault:
-        os.environ["BENCHMARK_RELEASE_FAULT"] = fault
-    else:
-        os.environ.pop("BENCHMARK_RELEASE_FAULT", None)
+        faults.install(fault)  # a forkserver child: the patch dies with it
     out = Path(output_dir)
     source = input_file(out.parent, year, variant)
     fingerprint = release_fingerprint(year, [source], "m" * 64, "r" * 64, CODE, SETTINGS, [])

@@ -1,8 +1,9 @@
 """Crash and environment-failure injection.
 
-1. SIGKILL at many points of a publish (forkserver children running the release store: every fault hook
-   point plus kills at spread-out delays, on SQLite and PostgreSQL), each followed by a check that every
-   visible release is complete and a next publish that completes.
+1. SIGKILL at many points of a publish (forkserver children running the release store: every point of
+   `faults.POINTS` plus kills at spread-out delays, on SQLite and PostgreSQL), each followed by a check that
+   every visible release is complete and a next publish that completes.
+   Faults are installed from outside the production code, in the child only (`faults.install`).
 2. SIGKILL of a real `benchmark-pipeline run --year 2023` at three points (staging, between rename and
    commit, between commit and the latest pointer), each followed by a real run that completes.
 3. Disk full, permission denied, and an unreachable or missing warehouse database: exit 3, a message naming
@@ -22,8 +23,8 @@ from pathlib import Path
 import pytest
 
 from benchmark_pipeline.release import ReleaseStore
-from benchmark_pipeline.release.files import FAULT_POINTS
 from benchmark_pipeline_tests.reliability import publisher
+from benchmark_pipeline_tests.reliability.faults import POINTS
 from benchmark_pipeline_tests.reliability.helpers import (
     assert_clean_failure,
     check_invariants,
@@ -71,13 +72,13 @@ def test_sigkill_anywhere_in_a_publish_leaves_only_complete_releases(backend, tm
     baseline = time.monotonic()
     _publish_ok(ctx, out, url, variant=1)
     duration = time.monotonic() - baseline
-    plan = [("hook", point) for point in FAULT_POINTS]
+    plan = [("point", point) for point in POINTS]
     n = SPREAD_KILLS[backend]
     plan += [("delay", duration * (i + 0.5) / n) for i in range(n)]
     killed, completed_first, verified = 0, 0, set()
     check_invariants(out, url, after_recovery=True, verified=verified)
     for step, (kind, where) in enumerate(plan, start=2):
-        proc = _child(ctx, out, url, step, fault=where if kind == "hook" else None)
+        proc = _child(ctx, out, url, step, fault=where if kind == "point" else None)
         if kind == "delay":
             time.sleep(where)
             proc.kill()
@@ -92,7 +93,7 @@ def test_sigkill_anywhere_in_a_publish_leaves_only_complete_releases(backend, tm
         seen = check_invariants(out, url, after_recovery=True, verified=verified)
         with ReleaseStore(out, url) as store:
             assert store.latest(YEAR).release_id == seen[YEAR][-1]
-    assert killed >= len(FAULT_POINTS) + n // 2, (killed, completed_first)
+    assert killed >= len(POINTS) + n // 2, (killed, completed_first)
     final = check_invariants(out, url, after_recovery=True, verified=verified)
     assert len(final[YEAR]) == len(set(final[YEAR]))
     request.node.user_properties.append(("kills", killed))
@@ -114,7 +115,7 @@ def test_sigkill_of_a_real_run_during_publish(tmp_path, published_2023):
     data = copy_data(tmp_path / "data", (2023,))
     first = check_invariants(published_2023, after_recovery=True)[2023]
     scenarios = {
-        # name: (fault hook or None, what to poll for before killing)
+        # name: (fault point or None, what to poll for before killing)
         "staging": (None, lambda out: [p for p in _new_dirs(out / "releases" / ".staging", set()) if p.name.startswith("2023-r2")]),
         "renamed": (None, lambda out: _new_dirs(out / "releases" / "2023", set(first))),
         "committed": ("committed", None),
@@ -124,9 +125,8 @@ def test_sigkill_of_a_real_run_during_publish(tmp_path, published_2023):
         out = tmp_path / name
         shutil.copytree(published_2023, out, symlinks=True)
         env = {"BENCHMARK_MIN_RESPONDENTS": "6"}  # a result-changing setting: a new fingerprint, so a publish
-        if fault:
-            env["BENCHMARK_RELEASE_FAULT"] = fault
-        runs[name] = (out, start_cli("run", "--year", "2023", "--data-dir", data, "--output-dir", out, env_extra=env))
+        runs[name] = (out, start_cli("run", "--year", "2023", "--data-dir", data, "--output-dir", out, env_extra=env,
+                                     fault=fault))
     for name, (fault, poll) in scenarios.items():
         out, proc = runs[name]
         if poll is not None:
@@ -145,6 +145,7 @@ def test_sigkill_of_a_real_run_during_publish(tmp_path, published_2023):
                         env_extra={"BENCHMARK_MIN_RESPONDENTS": "6"})
         for name, (out, _) in runs.items()
     }
+    published = set()
     for name, proc in recoveries.items():
         out = runs[name][0]
         result = finish(proc)
@@ -154,6 +155,8 @@ def test_sigkill_of_a_real_run_during_publish(tmp_path, published_2023):
         assert after[2023][0] == first[0] and len(after[2023]) == 2 and after[2023][1].startswith("2023-r2-")
         verb = "reused unchanged release" if name == "committed" else "published"
         assert f"2023: {verb} {after[2023][1]}" in result.stdout, result.stdout
+        published.add(after[2023][1])
+    assert len(published) == 1, f"the runs after the crashes published different releases: {published}"
 
 
 # ---------------------------------------------------------------------------------------------- environment
@@ -206,11 +209,11 @@ def environment_failures(tmp_path_factory, published_2023):
     locked: list[Path] = []
     procs, skipped = {}, {}
     for name, out in setups.items():
-        env, args = dict(changed), []
+        args, fault = [], None
         if name == "disk full while staging":
-            env["BENCHMARK_RELEASE_FAULT"] = "staged:enospc"
+            fault = "staged:enospc"
         elif name == "disk full while publishing":
-            env["BENCHMARK_RELEASE_FAULT"] = "manifest:enospc"
+            fault = "manifest:enospc"
         elif name in ("release folder not writable", "output folder not writable"):
             target = out / "releases" / "2023" if name.startswith("release") else out
             if not _immutable(target):
@@ -226,7 +229,8 @@ def environment_failures(tmp_path_factory, published_2023):
             missing = sa.make_url(PG_ADMIN_URL).set(database="bp_reliability_no_such_db").render_as_string(False)
             args = ["--warehouse-url", missing]
         before = (published_snapshot(out), warehouse_rows(sqlite_url(out)))
-        proc = start_cli("run", "--year", "2023", "--data-dir", data, "--output-dir", out, *args, env_extra=env)
+        proc = start_cli("run", "--year", "2023", "--data-dir", data, "--output-dir", out, *args, env_extra=changed,
+                         fault=fault)
         procs[name] = (out, before, proc)
     results = {}
     try:
