@@ -1,7 +1,8 @@
 """`benchmark-pipeline audit`: the privacy audit of one release, or of every release in the output folder.
 
 Each release gets both audits: its files (free text, CPR numbers, e-mail addresses, small cells) and the
-exact disclosure audit of its tables (what an attacker can solve for).
+exact disclosure audit of its tables (what an attacker can solve for); two releases of the same export
+(revisions of one year with the same input hashes) are also audited together.
 
 Exit codes: 0 every audited release is clean; 1 findings; 2 misuse, or the release or folder not found;
 3 the environment failed (e.g. permission denied).
@@ -62,7 +63,7 @@ def audit(release_id, path, output_dir, forbidden_file, min_respondents, as_json
     """Check release folders for personal data: free text, CPR numbers, e-mail addresses and values
     resting on too few respondents, in every table, report, chart, workbook and metadata file."""
     from benchmark_pipeline.audit import audit_release
-    from benchmark_pipeline.audit.disclosure import audit_release_disclosure
+    from benchmark_pipeline.audit.disclosure import audit_release_disclosure, audit_revisions_together
     from benchmark_pipeline.reference import load_kommuner
     from benchmark_pipeline.release.paths import ReleasePaths
     from benchmark_pipeline.settings import Settings, SettingsError
@@ -118,15 +119,23 @@ def audit(release_id, path, output_dir, forbidden_file, min_respondents, as_json
         except OSError as exc:
             _fail(f"cannot read {exc.filename or folder}: {exc.strerror or exc}", EXIT_ENVIRONMENT)
 
-    passed = all(r.passed for r in reports) and all(e.passed for e in exact)
+    together = audit_revisions_together(folders, geo, settings.min_respondents)
+    passed = all(r.passed for r in reports) and all(e.passed for e in exact) and all(
+        a.passed for a in together.values())
     if as_json:
         releases = [{**r.to_dict(), "disclosure": {**e.metadata(), "first_leaks": [str(x) for x in e.leaks[:20]]}}
                     for r, e in zip(reports, exact)]
-        click.echo(json.dumps({"passed": passed, "releases": releases}, ensure_ascii=False, indent=2))
+        pairs = [{"releases": list(ids), "passed": a.passed, "first_leaks": [str(x) for x in a.leaks[:20]]}
+                 for ids, a in together.items()]
+        click.echo(json.dumps({"passed": passed, "releases": releases, "revisions_of_one_export": pairs},
+                              ensure_ascii=False, indent=2))
     else:
         for r, e in zip(reports, exact):
             click.echo(r.summary())
             click.echo(_disclosure_summary(e))
+        for (first, second), a in together.items():
+            click.echo(f"{first} and {second} (same export) together:")
+            click.echo(_disclosure_summary(a))
         if len(reports) > 1:
             bad = sum(not (r.passed and e.passed) for r, e in zip(reports, exact))
             click.echo(f"{len(reports)} releases audited: "

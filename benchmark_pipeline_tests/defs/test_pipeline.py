@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
 
 from benchmark_pipeline.candidate import ExportIdentity
+from benchmark_pipeline.cli.audit import audit
 from benchmark_pipeline.defs.assets.publishing import UI_CHARTS
 from benchmark_pipeline.ingest import export_files
 from benchmark_pipeline.defs.runner import run_year
@@ -120,6 +122,10 @@ def test_a_revision_withholds_every_cell_its_earlier_revision_withheld(tmp_path)
         for values in [store.read_table("indicator_values", year=2023, release=outcome.release_id)]
     }
     assert withheld[first.release_id] < withheld[second.release_id]
+    # `benchmark-pipeline audit` attacks the two together as well, and finds nothing
+    result = CliRunner().invoke(audit, ["--output-dir", str(tmp_path)], env={"BENCHMARK_OUTPUT_DIR": ""})
+    assert result.exit_code == 0, result.output
+    assert f"{first.release_id} and {second.release_id} (same export) together:" in result.output
 
 
 def test_a_year_whose_previous_year_is_unpublished_stops_with_a_clear_message(tmp_path):
