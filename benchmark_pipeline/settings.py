@@ -75,10 +75,6 @@ class Settings:
     def raw_dir(self, survey_year: int) -> Path:
         return Path(self.data_dir) / "raw" / str(survey_year)
 
-    @property
-    def releases_dir(self) -> Path:
-        return Path(self.output_dir) / "releases"
-
     def quarantine_dir(self, survey_year: int) -> Path:
         return Path(self.output_dir) / "quarantine" / str(survey_year)
 

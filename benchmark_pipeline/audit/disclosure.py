@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark_pipeline.publication import DISCLOSURE_TABLES
+from benchmark_pipeline.release.paths import table_file
 from benchmark_pipeline.stats.attack import DisclosureAudit, audit_tables, tables_seen_together
 from benchmark_pipeline.stats.geography import Geography
 
@@ -18,7 +19,7 @@ def release_tables(folder: Path) -> dict[str, pd.DataFrame]:
     """The disclosure tables of a release folder (Parquet), or {} when it has none."""
     tables = {}
     for name in DISCLOSURE_TABLES:
-        path = Path(folder) / "tables" / f"{name}.parquet"
+        path = Path(folder) / table_file(name)
         if path.is_file():
             tables[name] = pd.read_parquet(path)
     return tables

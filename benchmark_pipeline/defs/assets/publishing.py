@@ -187,7 +187,7 @@ def published_release(context: AssetExecutionContext, benchmark: BenchmarkSettin
             "revision": release.revision,
             "reused": staged_release.reused is not None,
             "release_path": MetadataValue.path(str(release.path)),
-            "national_report": MetadataValue.path(str(Path(release.path) / "reports" / "national.html")),
+            "national_report": MetadataValue.path(str(release.reports_dir / "national.html")),
             "outputs": MetadataValue.json(outputs if isinstance(outputs, (list, dict)) else str(outputs)),
         }
     )
