@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
