@@ -7,6 +7,7 @@ import pandas as pd
 
 from benchmark_pipeline.errors import EXIT_CONTENT, PipelineError
 from benchmark_pipeline.instrument import mapped_years
+from benchmark_pipeline.release.manifest import export_key
 from benchmark_pipeline.settings import Settings
 
 # Tables earlier years contribute to a report's trends.
@@ -72,9 +73,10 @@ def withheld_in_earlier_revisions(store, survey_year: int) -> pd.DataFrame:
 
 def revisions_of_the_same_export(store, survey_year: int, inputs: list[dict]) -> list[dict[str, pd.DataFrame]]:
     """The tables the exact audit reads of every published revision of the year made from the same input
-    files (a reader can tell from the manifests), withdrawn ones included."""
+    files (`release.manifest.export_key`), withdrawn ones included."""
+    key = export_key({"survey_year": survey_year, "inputs": inputs})
     return [
         {name: store.read_table(name, year=survey_year, release=release.release_id) for name in DISCLOSURE_TABLES}
         for release in store.releases(survey_year)
-        if release.manifest.get("inputs") == inputs
+        if export_key(release.manifest) == key
     ]

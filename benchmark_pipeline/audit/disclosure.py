@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 
 from benchmark_pipeline.publication import DISCLOSURE_TABLES
+from benchmark_pipeline.release.manifest import export_key
 from benchmark_pipeline.release.paths import table_file
 from benchmark_pipeline.stats.attack import DisclosureAudit, audit_tables, tables_seen_together
 from benchmark_pipeline.stats.geography import Geography
@@ -32,15 +33,14 @@ def audit_release_disclosure(folder: Path, geo: Geography, minimum: int) -> Disc
 
 def audit_revisions_together(folders: list[Path], geo: Geography, minimum: int) -> dict[tuple[str, str], DisclosureAudit]:
     """The exact audit of every pair of releases made from the same export (same year, same input hashes in
-    their manifests): a reader who holds both sees them as one table. Keyed by (earlier, later) release id."""
+    their manifests, `release.manifest.export_key`): a reader who holds both sees them as one table. Keyed by (earlier, later) release id."""
     by_export: dict[str, list[tuple[str, Path]]] = {}
     for folder in folders:
         manifest_path = Path(folder) / "manifest.json"
         if not manifest_path.is_file():
             continue
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        key = json.dumps([manifest.get("survey_year"), manifest.get("inputs")], sort_keys=True)
-        by_export.setdefault(key, []).append((str(manifest.get("release_id")), Path(folder)))
+        by_export.setdefault(export_key(manifest), []).append((str(manifest.get("release_id")), Path(folder)))
     audits = {}
     for releases in by_export.values():
         for (first_id, first), (second_id, second) in itertools.combinations(releases, 2):

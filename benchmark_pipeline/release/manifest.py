@@ -11,12 +11,18 @@ import pandas as pd
 
 import benchmark_pipeline
 from benchmark_pipeline.release import files, schema
-from benchmark_pipeline.release.fingerprint import sha256_file
+from benchmark_pipeline.release.fingerprint import canonical_json, sha256_file
 from benchmark_pipeline.release.model import Release, StagedRelease, iso_utc
 from benchmark_pipeline.release.paths import DATA_DICTIONARY, MANIFEST, WITHDRAWN_MARKER, table_file
 from benchmark_pipeline.release.warehouse import Warehouse
 
 MANIFEST_FORMAT = "benchmark_pipeline release manifest"
+
+
+def export_key(manifest: dict) -> str:
+    """Which export a release was made from, as any reader can tell from its manifest: the survey year and
+    the input files' hashes. Two releases with one key hold the same answers."""
+    return canonical_json([int(manifest["survey_year"]), manifest.get("inputs")])
 
 
 def build(staged: StagedRelease, created_at: datetime, supersedes: str | None) -> dict:
