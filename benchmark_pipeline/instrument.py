@@ -16,7 +16,6 @@ from pathlib import Path
 import yaml
 
 QUESTION_KINDS = ("kommune", "single", "multi", "ranked", "text")
-LAYOUTS = ("surveyxact_xlsx", "surveyxact_csv", "msforms_xlsx", "canonical_csv")
 # Questions whose answers make a row a response; a row answering none of them is a non-response.
 SUBSTANTIVE_QUESTIONS = (
     "data_use_change",
@@ -195,9 +194,11 @@ def _parse_year(registry_path: Path, registry_raw: bytes, path: Path, raw: bytes
     doc = _parse_yaml(path, raw)
     if int(doc.get("survey_year", -1)) != survey_year:
         raise InstrumentError(f"{path}: survey_year is {doc.get('survey_year')!r}, expected {survey_year}")
+    from benchmark_pipeline.ingest.layouts import BY_NAME  # the layouts know their names (they import this module)
+
     layout = doc.get("layout")
-    if layout not in LAYOUTS:
-        raise InstrumentError(f"{path}: layout {layout!r} is not one of {', '.join(LAYOUTS)}")
+    if layout not in BY_NAME:
+        raise InstrumentError(f"{path}: layout {layout!r} is not one of {', '.join(sorted(BY_NAME))}")
     questions = []
     for qid, spec in (doc.get("questions") or {}).items():
         if qid not in registry.by_id:

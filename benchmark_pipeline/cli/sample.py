@@ -11,7 +11,8 @@ from pathlib import Path
 
 import click
 
-from benchmark_pipeline.instrument import LAYOUTS, InstrumentError
+from benchmark_pipeline.ingest.layouts import BY_NAME
+from benchmark_pipeline.instrument import InstrumentError
 from benchmark_pipeline.sample import DEFAULT_SEED, ENCODINGS, SAMPLE_YEARS, ExportError
 from benchmark_pipeline.sample.shipped import generate_export, write_sample_years
 
@@ -32,7 +33,7 @@ def _size(path: Path) -> str:
               help="Survey year. Without --out: only regenerate these sample years.")
 @click.option("--respondents", type=click.IntRange(min=0), default=None,
               help="With --out: number of synthetic respondents.")
-@click.option("--layout", type=click.Choice(LAYOUTS), default=None,
+@click.option("--layout", type=click.Choice(sorted(BY_NAME)), default=None,
               help="With --out: export layout (default canonical_csv).")
 @click.option("--out", type=click.Path(path_type=Path), default=None,
               help="Write one synthetic export here instead of regenerating the shipped samples.")

@@ -20,14 +20,14 @@ import pandas as pd
 
 from benchmark_pipeline.ingest.errors import ExportError
 from benchmark_pipeline.ingest.layouts import BY_NAME, Layout
-from benchmark_pipeline.instrument import LAYOUTS, YearInstrument
+from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import Kommuner
 from benchmark_pipeline.sample.generate import default_kommuner
 
 
 def _layout(name: str) -> Layout:
-    if name not in LAYOUTS:
-        raise ExportError(f"unknown layout {name!r}; expected one of {', '.join(LAYOUTS)}")
+    if name not in BY_NAME:
+        raise ExportError(f"unknown layout {name!r}; expected one of {', '.join(sorted(BY_NAME))}")
     return BY_NAME[name]
 
 
@@ -43,7 +43,7 @@ def build_export(
     `canonical`). `layout` defaults to the instrument's; `seed` drives timestamps and Forms cosmetics."""
     name = layout or instrument.layout
     writer = _layout(name)
-    rng = np.random.default_rng([int(seed), instrument.survey_year, LAYOUTS.index(name)])
+    rng = np.random.default_rng([int(seed), instrument.survey_year, writer.sample_seed])
     if writer.writes_kommune:
         kommuner = kommuner or default_kommuner(instrument)
     return writer.tables(answers, instrument, kommuner, rng)

@@ -7,13 +7,23 @@ import pytest
 from benchmark_pipeline.ingest import export_files, find_export, is_ignored
 from benchmark_pipeline.ingest.layouts import BY_NAME, LAYOUTS
 from benchmark_pipeline.ingest.raw import RawColumns, RawExport
-from benchmark_pipeline.instrument import LAYOUTS as MAPPING_LAYOUTS, load_year
+from benchmark_pipeline.instrument import InstrumentError, load_year
 from benchmark_pipeline.sample import build_export, generate_answers
 
 
-def test_the_registry_holds_every_layout_a_mapping_may_name():
-    assert sorted(BY_NAME) == sorted(MAPPING_LAYOUTS)
+def test_a_mapping_may_name_exactly_the_registered_layouts(tmp_path, data_dir):
     assert len(LAYOUTS) == len(BY_NAME)
+    assert len({layout.sample_seed for layout in LAYOUTS}) == len(LAYOUTS)
+    folder = tmp_path / "instrument"
+    folder.mkdir()
+    (folder / "questions.yaml").write_bytes((data_dir / "instrument" / "questions.yaml").read_bytes())
+    text = (data_dir / "instrument" / "2024.yaml").read_text(encoding="utf-8")
+    for name in BY_NAME:
+        (folder / "2024.yaml").write_text(text.replace("layout: surveyxact_csv", f"layout: {name}"), encoding="utf-8")
+        assert load_year(tmp_path, 2024).layout == name
+    (folder / "2024.yaml").write_text(text.replace("layout: surveyxact_csv", "layout: spss_sav"), encoding="utf-8")
+    with pytest.raises(InstrumentError, match="layout 'spss_sav' is not one of canonical_csv, msforms_xlsx"):
+        load_year(tmp_path, 2024)
 
 
 @pytest.mark.parametrize("name, year", [("canonical_csv", 2023), ("surveyxact_xlsx", 2023),

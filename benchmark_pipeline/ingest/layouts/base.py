@@ -25,6 +25,7 @@ class Layout:
     """One export layout: how it is named, detected, read, mapped and written."""
 
     name: str  # as mappings, `check` and `generate-sample --layout` spell it
+    sample_seed: int  # mixed into the sample writer's random seed; fixed so the shipped samples regenerate exactly
     family: str  # the survey tool: a year's mapping fits every layout of its family
     kind: FileKind  # text or workbook
     hint: str  # what the unknown-layout message asks of a file to be this layout

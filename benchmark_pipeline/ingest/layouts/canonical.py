@@ -19,6 +19,7 @@ from .base import TextLayout
 
 class CanonicalCSV(TextLayout):
     name = "canonical_csv"
+    sample_seed = 3
     family = "canonical"
     hint = "a 'respondent_id' column (canonical CSV)"
     title = ("projektets kanoniske CSV", "the project's canonical CSV")

@@ -47,6 +47,7 @@ def join_labels(parts: list[np.ndarray], counts: np.ndarray | None = None) -> np
 
 class MicrosoftForms(WorkbookLayout):
     name = "msforms_xlsx"
+    sample_seed = 2
     family = "msforms"
     hint = "Microsoft Forms columns (ID, Starttidspunkt, ...)"
     title = ("Microsoft Forms, Excel", "Microsoft Forms, Excel")

@@ -182,6 +182,7 @@ class SurveyXact(Layout):
 
 class SurveyXactWorkbook(SurveyXact, WorkbookLayout):
     name = "surveyxact_xlsx"
+    sample_seed = 0
     hint = "a 'Dataset' sheet (SurveyXact)"
     title = ("SurveyXact, Excel med arkene Dataset og Labels", "SurveyXact, Excel with sheets Dataset and Labels")
 
@@ -209,6 +210,7 @@ _DATASET, _LABELS = (Path(f).stem for f in FILES)
 
 class SurveyXactText(SurveyXact, TextLayout):
     name = "surveyxact_csv"
+    sample_seed = 1
     hint = "SurveyXact variables with a labels file beside it"
     title = ("SurveyXact, CSV-variant: dataset.csv og labels.csv", "SurveyXact CSV variant: dataset.csv and labels.csv")
 
