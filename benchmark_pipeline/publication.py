@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmark_pipeline.errors import EXIT_CONTENT, PipelineError
-from benchmark_pipeline.instrument import mapped_years
+from benchmark_pipeline.instrument import instrument_dir, mapped_years
 from benchmark_pipeline.release.manifest import export_key
 from benchmark_pipeline.settings import Settings
 
@@ -16,17 +16,31 @@ HISTORY_TABLES = ("indicator_values", "barrier_scores", "year_summary")
 DISCLOSURE_TABLES = ("indicator_values", "barrier_scores")
 
 
-def has_export(settings: Settings, survey_year: int) -> bool:
-    """Whether the data folder holds an export for the year (without reading it)."""
-    from benchmark_pipeline.ingest import IngestError, find_export
+def missing_inputs(settings: Settings, survey_year: int) -> str | None:
+    """Why the year cannot run yet (no mapping, or no export file), or None when it has both.
 
+    An export folder that holds something unusable (two export files, say) is not "missing": the run reads
+    it and says what is wrong, so a bad drop fails loudly instead of being skipped quietly.
+    """
+    from benchmark_pipeline.ingest import export_candidates
+
+    mapping = instrument_dir(settings.data_dir) / f"{survey_year}.yaml"
     if survey_year not in mapped_years(settings.data_dir):
-        return False
+        return (f"survey year {survey_year} has no mapping ({mapping}): add the mapping first, "
+                f"then drop the export in {settings.raw_dir(survey_year)} (docs/operations.md, 'Adding a year')")
+    raw_dir = settings.raw_dir(survey_year)
     try:
-        find_export(settings.raw_dir(survey_year))
-    except IngestError:
-        return False
-    return True
+        if export_candidates(raw_dir):
+            return None
+    except OSError:
+        return None  # the run says why the folder cannot be read
+    return (f"survey year {survey_year} has no export yet: no .xlsx, .csv, .tsv or .txt file in {raw_dir} "
+            "(README and hidden files are ignored)")
+
+
+def has_export(settings: Settings, survey_year: int) -> bool:
+    """Whether the year has a mapping and something in its export folder to read."""
+    return missing_inputs(settings, survey_year) is None
 
 
 def previous_release(store, settings: Settings, survey_year: int):

@@ -1,6 +1,6 @@
 """Survey years as Dagster partitions, shared by assets, checks, jobs, schedules and sensors."""
 
-from dagster import TimeWindowPartitionMapping, TimeWindowPartitionsDefinition
+from dagster import TimeWindowPartitionsDefinition
 
 FIRST_SURVEY_YEAR = 2023
 
@@ -11,9 +11,4 @@ survey_years = TimeWindowPartitionsDefinition(
     start=str(FIRST_SURVEY_YEAR),
     end_offset=1,
     timezone="Europe/Copenhagen",
-)
-
-# Year t compares with year t-1; the first year has no previous partition, which is not an error.
-previous_survey_year = TimeWindowPartitionMapping(
-    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
 )

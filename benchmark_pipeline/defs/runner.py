@@ -9,6 +9,7 @@ from pathlib import Path
 from dagster import DagsterInstance, DagsterEventType
 
 from benchmark_pipeline.defs.build import build_definitions
+from benchmark_pipeline.publication import missing_inputs
 from benchmark_pipeline.release import ReleaseStore
 from benchmark_pipeline.defs.failures import step_exit_code
 from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_INPUT, EXIT_OK
@@ -72,6 +73,9 @@ def run_year(settings: Settings, survey_year: int, instance: DagsterInstance | N
             exit_code=EXIT_INPUT,
             messages=[f"{survey_year} is not a survey year the pipeline can run yet (partitions start in 2023 and end next year)"],
         )
+    missing = missing_inputs(settings, survey_year)
+    if missing is not None:
+        return YearOutcome(survey_year=survey_year, exit_code=EXIT_INPUT, messages=[missing])
     instance = instance or open_instance()
     # Dagster keeps a year's intermediate outputs per year, not per run: two runs of one year at once
     # would read each other's. The second waits here, then reuses the first's release.

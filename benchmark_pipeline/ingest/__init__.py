@@ -19,7 +19,7 @@ from .errors import (
 )
 from .pii import mask_text
 from .raw import RawExport
-from .readers import export_files, find_export, is_ignored, read_export
+from .readers import export_candidates, export_files, find_export, is_ignored, read_export
 from .schema import andet_column, canonical_column_order, canonical_schema
 from .validate import ValidationResult, validate_export, write_quarantine
 
@@ -42,6 +42,7 @@ __all__ = [
     "canonical_schema",
     "check_export",
     "decode_bytes",
+    "export_candidates",
     "export_files",
     "find_export",
     "is_ignored",

@@ -45,6 +45,14 @@ def export_files(raw_dir: Path) -> list[Path]:
     return sorted((p for p in raw_dir.iterdir() if p.is_file() and not is_ignored(p)), key=lambda p: p.name)
 
 
+def export_candidates(raw_dir: Path) -> list[Path]:
+    """The files of the folder that could be the export (an export suffix, not a layout's companion file)."""
+    return [
+        f for f in export_files(raw_dir)
+        if f.suffix.casefold() in EXPORT_SUFFIXES and not any(layout.is_companion(f) for layout in LAYOUTS)
+    ]
+
+
 def find_export(path: Path) -> Path:
     """PATH itself if it is a file; else the one export file in the folder (README* and hidden files ignored)."""
     path = Path(path)
@@ -55,13 +63,9 @@ def find_export(path: Path) -> Path:
     if not path.is_dir():
         raise ExportNotFoundError("not a file or folder", file=path)
     try:
-        files = export_files(path)
+        candidates = export_candidates(path)
     except OSError as exc:
         raise ExportNotFoundError(f"cannot list the folder ({exc.strerror or exc})", file=path) from None
-    candidates = [
-        f for f in files
-        if f.suffix.casefold() in EXPORT_SUFFIXES and not any(layout.is_companion(f) for layout in LAYOUTS)
-    ]
     if not candidates:
         raise ExportNotFoundError(
             "the folder holds no export file (.xlsx, .csv, .tsv or .txt; README and hidden files are ignored)",

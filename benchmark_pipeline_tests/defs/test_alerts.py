@@ -30,6 +30,8 @@ from benchmark_pipeline.defs.alerts import post_webhook, record_alert
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.defs.sensors import benchmark_run_failure_sensor
 
+from .conftest import write_export
+
 
 class Receiver:
     """A real HTTP server in a thread that records what it is sent and answers with `status`."""
@@ -196,9 +198,11 @@ def test_failure_sensor_with_a_dead_webhook_still_writes_the_file(scratch_settin
 
 @pytest.mark.slow
 def test_a_failed_yearly_run_gives_an_alert_with_the_cli_exit_code(scratch_settings, benchmark_resource):
-    """The real yearly job on a year without an export: raw_survey_responses fails with exit code 2."""
+    """The real yearly job on a malformed drop (two export files): raw_survey_responses fails with exit code 2."""
     from benchmark_pipeline.defs.runner import run_year
 
+    write_export(scratch_settings.data_dir, 2024, "a;b\n", name="one.csv")
+    write_export(scratch_settings.data_dir, 2024, "a;b\n", name="two.csv")
     with instance_for_test() as instance:
         outcome = run_year(scratch_settings, 2024, instance)
         assert outcome.exit_code == 2

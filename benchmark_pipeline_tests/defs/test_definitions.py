@@ -52,10 +52,16 @@ def test_blocking_checks_guard_validation_and_publishing(tmp_path):
     assert checks[("staged_release", "privacy_audit")] is True
 
 
-def test_growth_depends_on_previous_years_indicators(tmp_path):
+def test_a_year_depends_on_no_other_years_partition_so_a_backfill_runs_each_year_whole(tmp_path):
+    """The previous year comes from its published release (comparison_base waits for it, defs/ordering.py),
+    never through a partition mapping: one run per year, and no partition a backfill did not select."""
     graph = build_definitions(Settings.from_env(output_dir=tmp_path)).resolve_asset_graph()
-    assert AssetKey("indicators") in graph.get(AssetKey("comparison_base")).parent_keys
+    assert graph.get(AssetKey("comparison_base")).parent_keys == set()
     assert AssetKey("comparison_base") in graph.get(AssetKey("year_over_year_growth")).parent_keys
+    for key in graph.get_all_asset_keys():
+        for parent in graph.get(key).parent_keys:
+            mapping = graph.get_partition_mapping(key, parent)
+            assert (mapping.start_offset, mapping.end_offset) == (0, 0), (key, parent, mapping)  # the same year
 
 
 def test_dagster_cli_validates_the_workspace(tmp_path):

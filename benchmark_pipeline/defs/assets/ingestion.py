@@ -11,6 +11,7 @@ from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.metadata import schema_and_rows
 from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
+from benchmark_pipeline.defs.skips import skipped_for_missing_inputs
 from benchmark_pipeline.errors import PipelineError
 from benchmark_pipeline.ingest import IngestError, find_export, read_export, validate_export, write_quarantine
 from benchmark_pipeline.versions import CODE_VERSIONS
@@ -25,19 +26,23 @@ OWNERS = ["team:benchmark-data"]
     owners=OWNERS,
     kinds={"pandas"},
     tags={"personal_data": "true"},
+    output_required=False,
 )
 def raw_survey_responses(context: AssetExecutionContext, benchmark: BenchmarkSettings):
     """The survey year's export (SurveyXact, Microsoft Forms or canonical CSV) read from data/raw/<year>/.
 
     Its data version is the hash of the export files, so a changed export marks everything downstream stale.
+    A year without its mapping or export yields nothing: the year is skipped (`defs/skips.py`).
     """
+    if skipped_for_missing_inputs(context, benchmark):
+        return
     year = int(context.partition_key)
     with user_facing_failures():
         settings = benchmark.settings()
         instrument = benchmark.instrument(year)
         raw = read_export(find_export(settings.raw_dir(year)), instrument, benchmark.kommuner())
     export_sha = ExportIdentity.of(raw.files).sha256
-    return Output(
+    yield Output(
         raw,
         data_version=DataVersion(export_sha[:16]),
         metadata={

@@ -1,12 +1,14 @@
 """Statistics: indicators with disclosure control, year-over-year growth and kommune benchmarks."""
 
 
-from dagster import AssetDep, AssetExecutionContext, MetadataValue, asset
+from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.metadata import table_preview, table_schema
-from benchmark_pipeline.defs.partitions import previous_survey_year, survey_years
+from benchmark_pipeline.defs.ordering import wait_for_year
+from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
+from benchmark_pipeline.defs.skips import skipped_for_missing_inputs
 from benchmark_pipeline.publication import previous_release, withheld_in_earlier_revisions
 from benchmark_pipeline.stats import (
     compute_indicators,
@@ -77,27 +79,32 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
     code_version=CODE_VERSIONS["comparison_base"],
     owners=OWNERS,
     kinds={"sql"},
-    deps=[AssetDep("indicators", partition_mapping=previous_survey_year)],
+    output_required=False,
 )
-def comparison_base(context: AssetExecutionContext, benchmark: BenchmarkSettings) -> dict:
+def comparison_base(context: AssetExecutionContext, benchmark: BenchmarkSettings):
     """The previous survey year's published figures, which this year's growth is measured against.
 
-    Taken from that year's latest published release (what readers saw), not from Dagster's stored copy,
-    so a year runs on fresh storage. The first survey year has no base; a previous year with an export but
-    no release must be published first.
+    Taken from that year's latest published release (what readers saw), never from a stored intermediate,
+    so a year runs on fresh storage. It has no asset dependency on the previous year (that would close a
+    cycle); instead it waits for any run still publishing that year (`defs/ordering.py`), so a backfill of
+    every year publishes them oldest first. The first survey year has no base; a previous year with an
+    export but no release must be published first.
     """
+    if skipped_for_missing_inputs(context, benchmark):
+        return
     year = int(context.partition_key)
     with user_facing_failures():
+        wait_for_year(context.instance, year - 1, context.run_id, context.log.info)
         store = benchmark.release_store()
         base = previous_release(store, benchmark.settings(), year)
         tables = {
             name: store.read_table(name, release=base.release_id) if base else None
             for name in ("indicator_values", "year_summary")
         }
-    context.add_output_metadata(
-        {"base_release_id": base.release_id if base else "", "base_year": base.survey_year if base else 0}
+    yield Output(
+        {"release_id": base.release_id if base else None, **tables},
+        metadata={"base_release_id": base.release_id if base else "", "base_year": base.survey_year if base else 0},
     )
-    return {"release_id": base.release_id if base else None, **tables}
 
 
 @asset(
