@@ -2,7 +2,8 @@
 
 The reports are drawn from it and the release store stages it, or reuses the year's latest release when
 the fingerprint is the same. The export's identity lives here too: one content hash of the export files,
-which is the raw asset's data version, the sensor's cursor and the fingerprint's input.
+which is the raw asset's data version and the fingerprint's input, and (with the mapping and the reference
+files) the sensor's cursor.
 """
 
 from __future__ import annotations
@@ -39,6 +40,20 @@ class ExportIdentity:
     def sha256(self) -> str:
         """One hash of the contents. Names do not count: renaming a file changes no published number."""
         return combined_input_sha256(self.by_name)
+
+
+def year_inputs_sha256(settings: Settings, survey_year: int) -> str:
+    """One hash of everything a year's run reads from the data folder: the export, the year's mapping, the
+    question registry and the reference tables. Fixing any of them is a change the sensor runs."""
+    from benchmark_pipeline.ingest import export_files
+    from benchmark_pipeline.instrument import instrument_dir
+
+    mapping = instrument_dir(settings.data_dir)
+    files = [mapping / f"{survey_year}.yaml", mapping / "questions.yaml"]
+    files += sorted((Path(settings.data_dir) / "reference").glob("*.csv"))
+    parts = {"export": ExportIdentity.of(export_files(settings.raw_dir(survey_year))).sha256}
+    parts |= {str(path): sha256_file(path) for path in files if path.is_file()}
+    return combined_input_sha256(parts)
 
 
 @dataclass(frozen=True)

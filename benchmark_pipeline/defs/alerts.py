@@ -27,7 +27,7 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRun
 
 from benchmark_pipeline.defs.failures import step_exit_code
 from benchmark_pipeline.defs.tags import TRIGGER_TAG
-from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT
+from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INPUT
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 MAX_MESSAGE_CHARS = 1000
@@ -108,6 +108,20 @@ def build_alert(instance: DagsterInstance, run: DagsterRun, failure_message: str
     }
 
 
+def unusable_input_alert(survey_year: int, message: str, inputs_sha256: str) -> dict[str, Any]:
+    """The alert for a drop the sensor cannot run (two export files, a broken mapping): no run to look at,
+    so the message is what to fix; one per distinct content of the year's inputs."""
+    return {
+        "kind": "unusable_input",
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "survey_year": survey_year,
+        "exit_code": EXIT_INPUT,
+        "message": _cut(message),
+        "inputs_sha256": inputs_sha256,
+        "trigger": "raw_export_sensor",
+    }
+
+
 def append_alert(path: Path, alert: dict[str, Any]) -> Path:
     """Append the alert as one JSON line (a single write in append mode, so concurrent writers don't interleave)."""
     path = Path(path)
@@ -155,9 +169,10 @@ def record_alert(
 ) -> dict[str, Any]:
     """Log, append to `alerts_file` and, given a webhook URL, POST one alert. Returns where it went."""
     line = json.dumps(alert, ensure_ascii=False, sort_keys=True)
-    logger.error("benchmark run failed: %s", line)
+    what = "benchmark input unusable" if alert.get("kind") == "unusable_input" else "benchmark run failed"
+    logger.error("%s: %s", what, line)
     if log is not None:
-        log.error(f"benchmark run failed: {line}")
+        log.error(f"{what}: {line}")
     path = append_alert(alerts_file, alert)
     delivered = post_webhook(webhook_url, alert, timeout=timeout) if webhook_url else None
     return {"file": str(path), "webhook_delivered": delivered}
