@@ -95,7 +95,8 @@ def test_yearly_job_records_run_and_materialisations_in_postgres(pg_database, tm
     monkeypatch.setenv("DAGSTER_PG_PORT", str(PG["port"]))
     monkeypatch.setenv("DAGSTER_PG_DB", pg_database)
     monkeypatch.setenv("DAGSTER_PG_USER", PG["user"])
-    monkeypatch.setenv("DAGSTER_PG_PASSWORD", "unused-with-trust-auth")
+    monkeypatch.delenv("DAGSTER_PG_PASSWORD", raising=False)  # trust authentication here: no password at all
+    monkeypatch.delenv("PGPASSWORD", raising=False)
 
     settings = Settings.from_env(output_dir=tmp_path / "out")
     instance = DagsterInstance.get()
