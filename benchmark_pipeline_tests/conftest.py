@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,7 @@ INTEGRATION_MODULES = (
     "cli/test_releases.py",
     "cli/test_run.py",
     "defs/test_alerts.py",
+    "defs/test_backfill.py",
     "defs/test_definitions.py",
     "defs/test_pipeline.py",
     "defs/test_postgres_instance.py",
@@ -76,3 +79,25 @@ def instrument_2024(data_dir):
 @pytest.fixture(scope="session")
 def instrument_2025(data_dir):
     return load_year(data_dir, 2025)
+
+
+@dataclass(frozen=True)
+class PublishedSamples:
+    """The shipped samples published once, as `make run` publishes them. Read it; never write into it."""
+
+    output_dir: Path
+    release_ids: dict[int, str]  # survey year -> release id
+
+
+@pytest.fixture(scope="session")
+def published_samples(tmp_path_factory) -> PublishedSamples:
+    """`benchmark-pipeline run --all` on the shipped data folder into a fresh output folder (a real process,
+    the SQLite warehouse): the reference every other way of running (UI, backfills, the daemon) must equal."""
+    from benchmark_pipeline_tests.reliability.helpers import run_cli
+
+    out = tmp_path_factory.mktemp("published-samples") / "output"
+    result = run_cli("run", "--all", "--data-dir", DEFAULT_DATA_DIR, "--output-dir", out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    ids = dict(re.findall(r"^(\d{4}): published (\S+)$", result.stdout, flags=re.MULTILINE))
+    assert sorted(ids) == ["2023", "2024", "2025"], result.stdout
+    return PublishedSamples(out, {int(year): release_id for year, release_id in ids.items()})

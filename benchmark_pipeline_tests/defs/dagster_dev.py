@@ -18,6 +18,29 @@ import pytest
 from benchmark_pipeline.settings import REPO_ROOT
 
 SERVER_START_SECONDS = 180
+TERMINAL = {"SUCCESS", "FAILURE", "CANCELED"}
+
+LAUNCH_BACKFILL = """
+mutation Launch($params: LaunchBackfillParams!) {
+  launchPartitionBackfill(backfillParams: $params) {
+    __typename
+    ... on LaunchBackfillSuccess { backfillId }
+    ... on PythonError { message }
+  }
+}
+"""
+BACKFILL = """
+query Backfill($id: String!) {
+  partitionBackfillOrError(backfillId: $id) {
+    ... on PartitionBackfill { status runs(limit: 100) { runId status tags { key value } } }
+  }
+}
+"""
+RUN_LOGS = """
+query Logs($runId: ID!) {
+  logsForRun(runId: $runId) { ... on EventConnection { events { ... on MessageEvent { message } } } }
+}
+"""
 
 
 def free_port() -> int:
@@ -43,10 +66,10 @@ def graphql(base: str, query: str, variables: dict | None = None) -> dict:
 class DagsterDev:
     """`dagster dev` in its own process group (so SIGINT reaches webserver, daemon and code server)."""
 
-    def __init__(self, tmp_path: Path, environment: dict[str, str] | None = None):
+    def __init__(self, tmp_path: Path, environment: dict[str, str] | None = None, instance_config: Path | None = None):
         self.home = tmp_path / "dagster_home"
         self.home.mkdir()
-        shutil.copy(REPO_ROOT / "dagster.yaml", self.home / "dagster.yaml")
+        shutil.copy(instance_config or REPO_ROOT / "dagster.yaml", self.home / "dagster.yaml")
         self.output_dir = tmp_path / "output"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -59,6 +82,7 @@ class DagsterDev:
         }
         env.pop("BENCHMARK_ALERT_WEBHOOK_URL", None)
         env.update(environment or {})
+        self.environment = env  # for other Dagster commands against the same instance
         self.log = open(self.log_path, "wb")
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(self.port)],
@@ -68,6 +92,32 @@ class DagsterDev:
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group, like `set -m` in a shell
         )
+
+    def launch_backfill(self, asset_keys: list[str], partitions: list[str]) -> str:
+        """Launch an asset backfill as the UI's Materialize all -> partitions -> Launch backfill does."""
+        data = graphql(self.base, LAUNCH_BACKFILL, {"params": {
+            "assetSelection": [{"path": [key]} for key in asset_keys],
+            "partitionNames": partitions,
+            "fromFailure": False,
+        }})["launchPartitionBackfill"]
+        assert data["__typename"] == "LaunchBackfillSuccess", data
+        return data["backfillId"]
+
+    def wait_for_backfill(self, backfill_id: str, seconds: float = 600) -> dict:
+        """The backfill once it and every run it launched have finished: {status, runs: [...]}."""
+        deadline = time.monotonic() + seconds
+        backfill: dict = {}
+        while time.monotonic() < deadline:
+            backfill = graphql(self.base, BACKFILL, {"id": backfill_id})["partitionBackfillOrError"]
+            runs_done = all(run["status"] in TERMINAL for run in backfill["runs"])
+            if backfill["status"] not in ("REQUESTED", "IN_PROGRESS") and runs_done:
+                return backfill
+            time.sleep(3)
+        pytest.fail(f"backfill {backfill_id} not finished in {seconds} s: {backfill}\n{self.log_tail()}")
+
+    def run_messages(self, run_id: str) -> list[str]:
+        events = graphql(self.base, RUN_LOGS, {"runId": run_id})["logsForRun"]["events"]
+        return [event.get("message") or "" for event in events]
 
     def log_tail(self, lines: int = 40) -> str:
         text = self.log_path.read_text(errors="replace").splitlines()

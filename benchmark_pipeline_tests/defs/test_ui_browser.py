@@ -135,3 +135,49 @@ def test_analyst_materialises_one_year_and_sees_the_release(dagster_dev, page, t
     expect(page.get_by_text("release_id").first).to_be_visible()
     expect(page.get_by_text(release_id).first).to_be_visible()
     page.screenshot(path=shots / "04_published_release.png", full_page=True)
+
+
+LATEST_BACKFILL = "{ partitionBackfillsOrError(limit: 1) { ... on PartitionBackfills { results { id } } } }"
+
+
+def test_ops_backfill_every_partition_from_the_ui_publishes_each_year_as_make_run_does(
+    dagster_dev, page, tmp_path, published_samples
+):
+    """Fresh storage -> Materialize all -> All partitions -> Launch backfill -> every year with an export
+    published, oldest first, with no failed run; the year without a mapping skipped; `make run`'s ids."""
+    from playwright.sync_api import expect
+
+    from benchmark_pipeline.defs.partitions import survey_years
+    from benchmark_pipeline.release import ReleaseStore
+
+    shots = tmp_path / "screenshots"
+    shots.mkdir()
+    page.goto(f"{dagster_dev.base}/asset-groups")
+    materialize_all = page.get_by_role("button", name="Materialize all…")
+    expect(materialize_all).to_be_visible(timeout=120_000)
+    expect(page.get_by_text("Loading...")).to_have_count(0)
+    materialize_all.click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_text("Partition selection")).to_be_visible()
+    dialog.get_by_role("button", name="All", exact=True).click()
+    partitions = survey_years.get_partition_keys()
+    expect(dialog.get_by_text(f"{len(partitions)} partitions", exact=True)).to_be_visible()
+    page.screenshot(path=shots / "01_backfill_dialog.png")
+    dialog.get_by_role("button", name="Launch backfill").click()
+    expect(page.get_by_text("Launch runs to materialize")).to_have_count(0, timeout=60_000)
+
+    [latest] = graphql(dagster_dev.base, LATEST_BACKFILL)["partitionBackfillsOrError"]["results"]
+    backfill = dagster_dev.wait_for_backfill(latest["id"])
+    runs = {next(t["value"] for t in run["tags"] if t["key"] == "dagster/partition"): run for run in backfill["runs"]}
+    assert sorted(runs) == partitions
+    assert {run["status"] for run in runs.values()} == {"SUCCESS"}, f"{runs}\n{dagster_dev.log_tail()}"
+
+    store = ReleaseStore(dagster_dev.output_dir, f"sqlite:///{dagster_dev.output_dir / 'warehouse.sqlite'}")
+    for year, release_id in published_samples.release_ids.items():
+        assert store.latest(year).release_id == release_id
+        page.goto(f"{dagster_dev.base}/assets/published_release?view=partitions&partition={year}")
+        expect(page.get_by_text(release_id).first).to_be_visible()
+        page.screenshot(path=shots / f"02_published_release_{year}.png", full_page=True)
+    skipped = partitions[3]
+    assert store.latest(int(skipped)) is None
+    assert any(f"skipped: survey year {skipped} has no mapping" in m for m in dagster_dev.run_messages(runs[skipped]["runId"]))
