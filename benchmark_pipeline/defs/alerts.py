@@ -82,6 +82,7 @@ def _failed_checks(instance: DagsterInstance, run_id: str) -> list[dict[str, Any
                 "asset": evaluation.asset_key.to_user_string(),
                 "check": evaluation.check_name,
                 "severity": evaluation.severity.value,
+                "message": _cut(evaluation.description),
             }
         )
     return checks

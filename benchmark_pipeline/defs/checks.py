@@ -40,17 +40,27 @@ def validated_schema(context, benchmark: BenchmarkSettings, validated_responses)
 
 @asset_check(asset=validated_responses, partitions_def=survey_years, blocking=True)
 def quarantine_share(context, benchmark: BenchmarkSettings, validated_responses) -> AssetCheckResult:
-    """Quarantined rows stay below the configured share of the responses (valid + quarantined)."""
+    """Quarantined rows stay below the configured share of the responses (valid + quarantined); above it
+    the year stops here, before anything is computed from what is left."""
     counts = validated_responses.counts
-    responses = counts["rows_valid"] + counts["rows_quarantined"]
-    share = counts["rows_quarantined"] / responses if responses else 0.0
+    quarantined, responses = counts["rows_quarantined"], counts["rows_valid"] + counts["rows_quarantined"]
+    share = quarantined / responses if responses else 0.0
     limit = benchmark.settings().max_quarantine_share
     by_rule = validated_responses.quarantine.groupby("rule").size()
+    passed = share <= limit
     return AssetCheckResult(
-        passed=share <= limit,
+        passed=passed,
+        description=None if passed else (
+            f"{validated_responses.file}: {quarantined} of {responses} responses ({share:.1%}) are quarantined, "
+            f"above the allowed {limit:.0%}: "
+            "fix the export (the quarantined rows and their reasons are in the files validated_responses lists as "
+            "quarantine_files, under <output>/quarantine/<year>/<run id>/) and run the year again"
+        ),
         metadata={
             "quarantine_share": float(share),
             "limit": float(limit),
+            "rows_quarantined": int(quarantined),
+            "responses": int(responses),
             "by_rule": MetadataValue.json({str(k): int(v) for k, v in by_rule.items()}),
         },
     )

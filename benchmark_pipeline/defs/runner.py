@@ -11,7 +11,7 @@ from dagster import DagsterInstance, DagsterEventType
 from benchmark_pipeline.defs.build import build_definitions
 from benchmark_pipeline.publication import missing_inputs
 from benchmark_pipeline.release import ReleaseStore
-from benchmark_pipeline.defs.failures import step_exit_code
+from benchmark_pipeline.defs.failures import CHECK_FAILED, step_exit_code
 from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_INPUT, EXIT_OK
 from benchmark_pipeline.settings import Settings
 
@@ -50,6 +50,8 @@ def _failure_messages(result) -> tuple[int, list[str]]:
         user = data.user_failure_data
         if user is not None:
             messages.append(user.description or "the step failed")
+        elif data.error is not None and data.error.cls_name == CHECK_FAILED:
+            pass  # the failed check's own evaluation says why, below
         else:
             error = data.error
             while error is not None and error.cause is not None:
@@ -59,7 +61,8 @@ def _failure_messages(result) -> tuple[int, list[str]]:
         exit_code = max(exit_code, code)
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed and evaluation.severity.value == "ERROR":
-            messages.append(f"check {evaluation.check_name} failed for {evaluation.asset_key.to_user_string()}")
+            why = f": {evaluation.description}" if evaluation.description else ""
+            messages.append(f"check {evaluation.check_name} failed for {evaluation.asset_key.to_user_string()}{why}")
             exit_code = max(exit_code, EXIT_CONTENT)
     return exit_code or EXIT_CONTENT, messages
 

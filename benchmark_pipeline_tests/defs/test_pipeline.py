@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-from dagster import AssetKey, AssetRecordsFilter, DagsterInstance
+from dagster import AssetKey, AssetRecordsFilter, DagsterEventType, DagsterInstance
 
 from benchmark_pipeline.candidate import ExportIdentity
 from benchmark_pipeline.cli.audit import audit
@@ -135,3 +135,44 @@ def test_a_year_whose_previous_year_is_unpublished_stops_with_a_clear_message(tm
     assert not (tmp_path / "releases" / "2024").exists() or not any(
         p.name.startswith("2024-") for p in (tmp_path / "releases" / "2024").iterdir()
     )
+
+
+def quarantine_evaluations(instance: DagsterInstance, run_id: str) -> list:
+    return [
+        record.dagster_event.event_specific_data
+        for record in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+        if record.dagster_event.event_specific_data.check_name == "quarantine_share"
+    ]
+
+
+def test_the_quarantine_share_check_passes_in_a_real_run(two_years, instance):
+    _, _, outcomes = two_years
+    [evaluation] = quarantine_evaluations(instance, outcomes[2024].run_id)
+    assert evaluation.passed and evaluation.metadata["limit"].value == 0.2
+
+
+def test_a_year_over_the_quarantine_limit_stops_in_the_blocking_check_with_counts_by_rule(tmp_path):
+    """30 % of the rows name an unknown kommune: validated_responses materialises (the UI shows what was
+    quarantined), quarantine_share fails, and nothing downstream runs or is published."""
+    from benchmark_pipeline_tests.reliability.corpus import over_quarantine_limit
+    from benchmark_pipeline_tests.reliability.helpers import copy_data
+
+    data = copy_data(tmp_path / "data")
+    (data / "raw" / "2024").mkdir()
+    over_quarantine_limit(data / "raw" / "2024")
+    instance = DagsterInstance.ephemeral()
+    outcome = run_year(Settings.from_env(environ={}, data_dir=data, output_dir=tmp_path / "out"), 2024, instance)
+    assert outcome.exit_code == EXIT_CONTENT
+    [message] = outcome.messages
+    assert message.startswith("check quarantine_share failed for validated_responses: ")
+    assert "export.csv: 18 of 60 responses (30.0%) are quarantined, above the allowed 20%: fix the export" in message
+    [evaluation] = quarantine_evaluations(instance, outcome.run_id)
+    assert not evaluation.passed
+    by_rule = evaluation.metadata["by_rule"].value
+    assert set(by_rule) == {"unknown_kommune"} and by_rule["unknown_kommune"] == evaluation.metadata["rows_quarantined"].value
+    materialised = {
+        record.dagster_event.event_specific_data.materialization.asset_key.to_user_string()
+        for record in instance.all_logs(outcome.run_id, of_type=DagsterEventType.ASSET_MATERIALIZATION)
+    }
+    assert "validated_responses" in materialised and "indicators" not in materialised
+    assert not (tmp_path / "out" / "releases" / "2024").exists()
