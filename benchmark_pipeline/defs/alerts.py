@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 
 from dagster import DagsterEventType, DagsterInstance, DagsterRun
 
-from benchmark_pipeline.defs.failures import step_exit_code
+from benchmark_pipeline.defs.failures import INPUT_MISSING, step_exit_code
 from benchmark_pipeline.defs.tags import TRIGGER_TAG
 from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INPUT
 
@@ -53,6 +53,9 @@ def _step_failures(instance: DagsterInstance, run_id: str) -> list[dict[str, Any
         else:
             error = data.error if data is not None else None
             message = _error_text(error) if error is not None else (event.message or "unknown error")
+            if error is not None and error.cls_name == INPUT_MISSING:
+                message = (f"{message}. The step's stored input is missing: materialise the whole year "
+                           "(Materialize all, that partition) instead of this step alone")
         code = step_exit_code(data)
         steps.append({"step_key": event.step_key, "exit_code": code, "message": _cut(message)})
     return steps
@@ -105,8 +108,18 @@ def build_alert(instance: DagsterInstance, run: DagsterRun, failure_message: str
         "message": _cut(failure_message),
         "failed_steps": steps,
         "failed_checks": checks,
-        "trigger": run.tags.get(TRIGGER_TAG) or run.tags.get("dagster/sensor_name") or run.tags.get("dagster/schedule_name") or "manual",
+        "trigger": trigger_of(run),
     }
+
+
+def trigger_of(run: DagsterRun) -> str:
+    """What started the run: the pipeline's own tag, a sensor, a schedule, a backfill, else an analyst."""
+    tags = run.tags
+    if tags.get(TRIGGER_TAG):
+        return tags[TRIGGER_TAG]
+    if tags.get("dagster/backfill"):
+        return f"backfill {tags['dagster/backfill']}"
+    return tags.get("dagster/sensor_name") or tags.get("dagster/schedule_name") or "manual"
 
 
 def unusable_input_alert(survey_year: int, message: str, inputs_sha256: str) -> dict[str, Any]:

@@ -7,9 +7,11 @@ from contextlib import contextmanager
 
 from dagster import Failure, MetadataValue
 
-from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, exit_code_of, is_expected
+from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INPUT, exit_code_of, is_expected
 
 CHECK_FAILED = "DagsterAssetCheckFailedError"  # what Dagster raises when a blocking check fails
+# A step's stored input is missing: an analyst materialised a step without the steps before it.
+INPUT_MISSING = "DagsterExecutionLoadInputError"
 
 
 def _transient() -> tuple[type[BaseException], ...]:
@@ -43,10 +45,12 @@ def user_facing_failures():
 
 def step_exit_code(step_failure_data) -> int:
     """A failed step's exit code: the one a `Failure` from `user_facing_failures` carries; a failed blocking
-    check stops the year on its content (1); anything else is the environment's (3)."""
+    check stops the year on its content (1); a missing stored input is a misuse (2: materialise the whole
+    year); anything else is the environment's (3)."""
     user = step_failure_data.user_failure_data if step_failure_data is not None else None
     if user is not None:
         entry = user.metadata.get("exit_code")
         return int(entry.value) if entry is not None else EXIT_CONTENT
     error = step_failure_data.error if step_failure_data is not None else None
-    return EXIT_CONTENT if error is not None and error.cls_name == CHECK_FAILED else EXIT_ENVIRONMENT
+    name = error.cls_name if error is not None else None
+    return {CHECK_FAILED: EXIT_CONTENT, INPUT_MISSING: EXIT_INPUT}.get(name, EXIT_ENVIRONMENT)

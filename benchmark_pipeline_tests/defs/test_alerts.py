@@ -12,6 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from dagster import (
+    DagsterRun,
     AssetCheckResult,
     AssetCheckSeverity,
     DagsterEventType,
@@ -263,4 +264,30 @@ def test_a_failed_blocking_check_is_a_content_stop_and_warnings_are_left_out():
         assert not result.success
         alert = _alert_for(instance, result)
     assert alert["exit_code"] == 1
-    assert alert["failed_checks"] == [{"asset": "staged_table", "check": "small_cells", "severity": "ERROR"}]
+    assert alert["failed_checks"] == [{"asset": "staged_table", "check": "small_cells", "severity": "ERROR", "message": ""}]
+
+
+def test_the_trigger_names_the_backfill_the_sensor_or_the_schedule():
+    from benchmark_pipeline.defs.alerts import trigger_of
+
+    def run(**tags):
+        return DagsterRun(job_name="yearly_benchmark", run_id="r", tags=tags)
+
+    assert trigger_of(run(**{"dagster/backfill": "abcdefgh"})) == "backfill abcdefgh"
+    assert trigger_of(run(**{"benchmark/trigger": "raw_export_sensor", "dagster/backfill": "x"})) == "raw_export_sensor"
+    assert trigger_of(run(**{"dagster/schedule_name": "yearly_benchmark_schedule"})) == "yearly_benchmark_schedule"
+    assert trigger_of(run()) == "manual"
+
+
+def test_a_missing_stored_input_is_a_misuse_not_the_environment():
+    from dagster._core.execution.plan.objects import StepFailureData
+    from dagster_shared.error import SerializableErrorInfo
+
+    from benchmark_pipeline.defs.failures import step_exit_code
+
+    def failure(cls_name):
+        return StepFailureData(error=SerializableErrorInfo("failed", [], cls_name), user_failure_data=None)
+
+    assert step_exit_code(failure("DagsterExecutionLoadInputError")) == 2
+    assert step_exit_code(failure("DagsterAssetCheckFailedError")) == 1
+    assert step_exit_code(failure("OperationalError")) == 3

@@ -104,6 +104,8 @@ def test_unchanged_rerun_reuses_the_release(two_years):
     assert again.ok and again.reused
     assert again.release_id == outcomes[2024].release_id
     assert [r.revision for r in store.releases(2024)] == [1]
+    assert not (settings.work_dir(2024, again.run_id) / "reports").exists()  # nothing drawn again
+    assert (settings.work_dir(2024, outcomes[2024].run_id) / "reports" / "national.html").exists()
 
 
 def test_a_revision_withholds_every_cell_its_earlier_revision_withheld(tmp_path):
