@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_HOME
 
-.PHONY: install run test test-fast dev bench sample clean
+.PHONY: install run test test-fast dev bench sample clean code-versions
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: install $(DAGSTER_HOME)/dagster.yaml
 # The unit tests (no Dagster run, no subprocess, no browser): a quick check while working.
 test-fast: install
 	$(BIN)/python -m pytest -m "not integration and not slow" -n 2 $(PYTEST_ARGS)
+
+# After changing a step's code: bump its CODE_VERSIONS entry if its output changes, then record.
+code-versions: install
+	$(BIN)/python -m benchmark_pipeline.versions --record
 
 dev: install $(DAGSTER_HOME)/dagster.yaml
 	set -m; $(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
