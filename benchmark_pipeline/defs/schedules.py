@@ -24,7 +24,7 @@ from dagster import (
 from benchmark_pipeline.defs.jobs import yearly_benchmark_job
 from benchmark_pipeline.defs.partitions import FIRST_SURVEY_YEAR, survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
-from benchmark_pipeline.publication import has_export
+from benchmark_pipeline.publication import missing_inputs
 from benchmark_pipeline.defs.tags import TRIGGER_TAG
 from benchmark_pipeline.settings import Settings
 
@@ -47,11 +47,10 @@ def scheduled_request(settings: Settings, survey_year: int, moment: datetime | N
     key = str(survey_year)
     if key not in survey_years.get_partition_keys(current_time=moment):
         return SkipReason(f"survey year {survey_year} is not a partition of survey_years (the first survey year is {FIRST_SURVEY_YEAR})")
-    if not has_export(settings, survey_year):
+    missing = missing_inputs(settings, survey_year)
+    if missing is not None:
         return SkipReason(
-            f"no export for survey year {survey_year}: expected exactly one export file in "
-            f"{settings.raw_dir(survey_year)} and a mapping in {settings.data_dir / 'instrument' / f'{survey_year}.yaml'}. "
-            "Nothing was run. Once the export is dropped there, the raw_export_sensor runs the year "
+            f"{missing}. Nothing was run. Once the export is dropped there, the raw_export_sensor runs the year "
             f"(or materialise partition {survey_year} in the UI, or: benchmark-pipeline run --year {survey_year})."
         )
     return RunRequest(

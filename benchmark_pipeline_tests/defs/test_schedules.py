@@ -49,7 +49,7 @@ def test_missing_export_skips_with_a_reason_naming_the_folder(scratch_data_dir, 
     context = build_schedule_context(scheduled_execution_time=_tick(2024), resources={"benchmark": benchmark_resource})
     result = yearly_benchmark_schedule(context)
     assert isinstance(result, SkipReason)
-    assert "no export for survey year 2024" in result.skip_message
+    assert "survey year 2024 has no export yet" in result.skip_message
     assert str(scratch_data_dir / "raw" / "2024") in result.skip_message
 
 
