@@ -71,6 +71,7 @@ class DagsterDev:
         self.home.mkdir()
         shutil.copy(instance_config or REPO_ROOT / "dagster.yaml", self.home / "dagster.yaml")
         self.output_dir = tmp_path / "output"
+        self.alerts_file = self.output_dir / "alerts" / "alerts.jsonl"
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / "dagster_dev.log"
