@@ -26,12 +26,11 @@ from urllib.parse import urlsplit
 from dagster import DagsterEventType, DagsterInstance, DagsterRun
 
 from benchmark_pipeline.defs.failures import INPUT_MISSING, step_exit_code
-from benchmark_pipeline.defs.tags import TRIGGER_TAG
+from benchmark_pipeline.defs.tags import BACKFILL_TAG, PARTITION_TAG, TRIGGER_TAG
 from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INPUT
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
 MAX_MESSAGE_CHARS = 1000
-PARTITION_TAG = "dagster/partition"
 
 logger = logging.getLogger("benchmark_pipeline.alerts")
 
@@ -117,8 +116,8 @@ def trigger_of(run: DagsterRun) -> str:
     tags = run.tags
     if tags.get(TRIGGER_TAG):
         return tags[TRIGGER_TAG]
-    if tags.get("dagster/backfill"):
-        return f"backfill {tags['dagster/backfill']}"
+    if tags.get(BACKFILL_TAG):
+        return f"backfill {tags[BACKFILL_TAG]}"
     return tags.get("dagster/sensor_name") or tags.get("dagster/schedule_name") or "manual"
 
 

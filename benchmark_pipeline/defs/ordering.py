@@ -16,10 +16,9 @@ from collections.abc import Callable
 
 from dagster import AssetKey, DagsterInstance, DagsterRun, DagsterRunStatus, RunsFilter
 
+from benchmark_pipeline.defs.tags import PARTITION_TAG
 from benchmark_pipeline.errors import EXIT_CONTENT, PipelineError
 
-PARTITION_TAG = "dagster/partition"
-BACKFILL_TAG = "dagster/backfill"
 IN_PROGRESS = [
     DagsterRunStatus.QUEUED,
     DagsterRunStatus.NOT_STARTED,
