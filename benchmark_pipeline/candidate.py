@@ -46,11 +46,11 @@ def year_inputs_sha256(settings: Settings, survey_year: int) -> str:
     """One hash of everything a year's run reads from the data folder: the export, the year's mapping, the
     question registry and the reference tables. Fixing any of them is a change the sensor runs."""
     from benchmark_pipeline.ingest import export_files
-    from benchmark_pipeline.instrument import instrument_dir
+    from benchmark_pipeline.instrument import mapping_path, registry_path
+    from benchmark_pipeline.reference import reference_dir
 
-    mapping = instrument_dir(settings.data_dir)
-    files = [mapping / f"{survey_year}.yaml", mapping / "questions.yaml"]
-    files += sorted((Path(settings.data_dir) / "reference").glob("*.csv"))
+    files = [mapping_path(settings.data_dir, survey_year), registry_path(settings.data_dir)]
+    files += sorted(reference_dir(settings.data_dir).glob("*.csv"))
     parts = {"export": ExportIdentity.of(export_files(settings.raw_dir(survey_year))).sha256}
     parts |= {str(path): sha256_file(path) for path in files if path.is_file()}
     return combined_input_sha256(parts)

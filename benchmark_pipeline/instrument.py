@@ -133,6 +133,16 @@ def instrument_dir(data_dir: Path) -> Path:
     return Path(data_dir) / "instrument"
 
 
+def mapping_path(data_dir: Path, survey_year: int) -> Path:
+    """The year's mapping: how its export spells the registry's questions."""
+    return instrument_dir(data_dir) / f"{survey_year}.yaml"
+
+
+def registry_path(data_dir: Path) -> Path:
+    """The question registry every year's mapping refers to."""
+    return instrument_dir(data_dir) / "questions.yaml"
+
+
 def _file_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -174,15 +184,14 @@ def mapped_years(data_dir: Path) -> list[int]:
 
 def load_year(data_dir: Path, survey_year: int) -> YearInstrument:
     """The registry's questions as the given year's export spells them."""
-    folder = instrument_dir(data_dir)
-    path = folder / f"{survey_year}.yaml"
+    path = mapping_path(data_dir, survey_year)
     if not path.exists():
         known = ", ".join(str(y) for y in mapped_years(data_dir)) or "none"
         raise InstrumentError(
             f"no mapping for survey year {survey_year}: expected {path} (years with a mapping: {known})"
         )
-    registry_path = folder / "questions.yaml"
-    return _parse_year(registry_path, _file_bytes(registry_path), path, _file_bytes(path), survey_year)
+    registry = registry_path(data_dir)
+    return _parse_year(registry, _file_bytes(registry), path, _file_bytes(path), survey_year)
 
 
 @functools.lru_cache(maxsize=16)

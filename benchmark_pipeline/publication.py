@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 from benchmark_pipeline.errors import EXIT_CONTENT, PipelineError
-from benchmark_pipeline.instrument import instrument_dir, mapped_years
+from benchmark_pipeline.instrument import mapped_years, mapping_path
 from benchmark_pipeline.release.manifest import export_key
 from benchmark_pipeline.settings import Settings
 
@@ -24,7 +24,7 @@ def missing_inputs(settings: Settings, survey_year: int) -> str | None:
     """
     from benchmark_pipeline.ingest import export_candidates
 
-    mapping = instrument_dir(settings.data_dir) / f"{survey_year}.yaml"
+    mapping = mapping_path(settings.data_dir, survey_year)
     if survey_year not in mapped_years(settings.data_dir):
         return (f"survey year {survey_year} has no mapping ({mapping}): add the mapping first, "
                 f"then drop the export in {settings.raw_dir(survey_year)} (docs/operations.md, 'Adding a year')")

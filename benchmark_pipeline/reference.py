@@ -15,8 +15,12 @@ NATIONAL_CODE = "DK"
 NOT_KOMMUNER = {"411": "Christiansø"}  # administered by the state, not a kommune
 
 
+def reference_dir(data_dir: Path) -> Path:
+    return Path(data_dir) / "reference"
+
+
 def kommuner_path(data_dir: Path) -> Path:
-    return Path(data_dir) / "reference" / "kommuner.csv"
+    return reference_dir(data_dir) / "kommuner.csv"
 
 
 def _norm(text: str) -> str:
