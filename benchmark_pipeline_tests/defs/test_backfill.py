@@ -39,7 +39,7 @@ def partition_of(run: dict) -> str:
 
 
 @pytest.fixture
-def dagster_dev_on_postgres(tmp_path):
+def dagster_dev_on_postgres(tmp_path, monkeypatch):
     with temporary_pg_database("bp_dagster_instance") as url:
         from sqlalchemy.engine import make_url
 
@@ -50,7 +50,7 @@ def dagster_dev_on_postgres(tmp_path):
             "DAGSTER_PG_DB": database.database,
             "DAGSTER_PG_USER": database.username or "postgres",
         }
-        os.environ.pop("DAGSTER_PG_PASSWORD", None)
+        monkeypatch.delenv("DAGSTER_PG_PASSWORD", raising=False)  # trust authentication: no password
         server = DagsterDev(tmp_path, environment, instance_config=REPO_ROOT / "docs" / "dagster-postgres.yaml")
         try:
             server.wait_until_serving()
