@@ -1,6 +1,7 @@
 """Decoding of text exports and separator sniffing, in the fixed order SURVEY.md section 2 prescribes.
 
 No general-purpose detector: they misread Danish Windows-1252 as Central European code pages.
+Lines are counted as an editor counts them: `\\r\\n`, `\\r` (old Mac) and `\\n` each end one.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp1252")  # what a text export may
 SEPARATORS = (",", ";", "\t")
 NUL_MESSAGE = "the file contains NUL bytes: not a text export (UTF-16 without a byte-order mark?)"
 BOMS = (codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+SAVE_AS_UTF8 = "save the whole file as UTF-8 and try again"
+_UTF16_SAMPLE = 1 << 16  # bytes looked at to tell UTF-16 text from stray NUL bytes
+_LINE_END = re.compile(r"[\r\n]")
+_LINE_END_BYTES = re.compile(rb"[\r\n]")
 
 
 def is_utf8(raw: bytes) -> bool:
@@ -30,46 +35,83 @@ def is_utf8(raw: bytes) -> bool:
     return True
 
 
+def first_line_end(data: bytes) -> int:
+    """Where the first line ends (its `\\r` or `\\n`), -1 if the data is one line."""
+    found = _LINE_END_BYTES.search(data)
+    return found.start() if found else -1
+
+
+def line_and_column(before: str) -> tuple[int, int]:
+    """(line, column) of the character that follows `before`, the text in front of it, both from 1."""
+    line = before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+    start = max(before.rfind("\n"), before.rfind("\r")) + 1
+    return line, len(before) - start + 1
+
+
+def looks_like_utf16(raw: bytes) -> bool:
+    """NUL bytes in every other byte: the high bytes of UTF-16 text in a Latin script (not a stray character)."""
+    sample = raw[:_UTF16_SAMPLE]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    most, fewest = max(even, odd), min(even, odd)
+    return most > 0 and most * 4 >= len(sample) and fewest * 10 <= most
+
+
+def _refuse_utf16_without_bom(raw: bytes, path: Path | None) -> None:
+    if b"\x00" in raw and looks_like_utf16(raw):
+        raise UnreadableExportError(NUL_MESSAGE, file=path)
+
+
 def utf8_bytes(raw: bytes, path: Path | None = None) -> tuple[bytes, str]:
     """The file as UTF-8 bytes without a BOM, and the encoding it was in (the order of `decode_bytes`).
 
     A file that is UTF-8 already is handed on as it is: a large export is not decoded into a Python
-    string and encoded back.
+    string and encoded back. A stray NUL byte is handed on too: the parsed table says in which cell it is.
     """
     if not raw.startswith(BOMS) and is_utf8(raw):
-        if b"\x00" in raw:
-            raise UnreadableExportError(NUL_MESSAGE, file=path)
+        _refuse_utf16_without_bom(raw, path)
         return raw, "utf-8"
+    if raw.startswith(codecs.BOM_UTF8) and is_utf8(body := raw[len(codecs.BOM_UTF8):]):
+        return body, "utf-8-sig"
     text, encoding = decode_bytes(raw, path)
-    if encoding == "utf-8-sig":
-        return raw[len(codecs.BOM_UTF8):], encoding
     return text.encode("utf-8"), encoding
 
 
 def decode_bytes(raw: bytes, path: Path | None = None) -> tuple[str, str]:
-    """Return (text, encoding): a BOM decides; else strict UTF-8; else Windows-1252."""
+    """Return (text, encoding): a BOM decides; else strict UTF-8; else Windows-1252.
+
+    UTF-16 without a BOM is refused; a stray NUL character stays in the text for the table to locate.
+    """
+    for bom, encoding, name in ((codecs.BOM_UTF8, "utf-8-sig", "UTF-8"), (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
+                                (codecs.BOM_UTF16_BE, "utf-16", "UTF-16")):
+        if raw.startswith(bom):
+            try:
+                return raw.decode(encoding), encoding
+            except UnicodeDecodeError as exc:
+                raise _undecodable(exc, f"the file starts with a {name} byte-order mark, but {{where}} is not {name} "
+                                        "({bytes}: was part of the file saved in another encoding, such as "
+                                        "Windows-1252?)", path) from None
+    _refuse_utf16_without_bom(raw, path)
     try:
-        if raw.startswith(codecs.BOM_UTF8):
-            return raw[len(codecs.BOM_UTF8):].decode("utf-8"), "utf-8-sig"
-        if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
-            return raw.decode("utf-16"), "utf-16"
-    except UnicodeDecodeError as exc:
-        raise UnreadableExportError(
-            f"the file starts with a byte-order mark but is not valid {exc.encoding} (byte {exc.start})", file=path
-        ) from None
-    try:
-        text, encoding = raw.decode("utf-8"), "utf-8"
+        return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         _reject_mixed_encodings(raw, path)
-        try:
-            text, encoding = raw.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError as exc:
-            raise UnreadableExportError(
-                f"the file is neither UTF-8 nor Windows-1252 (undecodable byte at position {exc.start})", file=path
-            ) from None
-    if "\x00" in text:
-        raise UnreadableExportError(NUL_MESSAGE, file=path)
-    return text, encoding
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as exc:
+        raise _undecodable(exc, "the file is neither UTF-8 nor Windows-1252: {where} holds {bytes}, which is not "
+                                "a character in either", path) from None
+
+
+def _undecodable(exc: UnicodeDecodeError, message: str, path: Path | None) -> UnreadableExportError:
+    """The first undecodable byte named by line and column (as an editor counts them), and what to do."""
+    before = exc.object[:exc.start].decode(exc.encoding)
+    if before.startswith("\ufeff"):  # a UTF-16 error holds the BOM too (a UTF-8 one only the bytes after it)
+        before = before[1:]
+    line, column = line_and_column(before)
+    bad = exc.object[exc.start:exc.end]
+    shown = f"byte{'s' if len(bad) > 1 else ''} " + " ".join(f"0x{b:02X}" for b in bad)
+    where = f"line {line}, column {column}"
+    return UnreadableExportError(f"{message.format(where=where, bytes=shown)}; {SAVE_AS_UTF8}", file=path)
 
 
 # UTF-8 encodings of the letters Danish exports use beyond ASCII (æ ø å Æ Ø Å é ü ö ä): in a file that is
@@ -82,7 +124,7 @@ def _reject_mixed_encodings(raw: bytes, path: Path | None) -> None:
     if not _UTF8_LETTERS.search(raw):
         return
     utf8_line = legacy_line = None
-    for number, line in enumerate(raw.split(b"\n"), start=1):
+    for number, line in enumerate(raw.splitlines(), start=1):
         if line.isascii():
             continue
         try:
@@ -95,7 +137,6 @@ def _reject_mixed_encodings(raw: bytes, path: Path | None) -> None:
                 f"the file mixes encodings: line {utf8_line} is UTF-8, line {legacy_line} is not (Windows-1252?); "
                 "save the whole export in one encoding (UTF-8) and try again",
                 file=path,
-                row=legacy_line,
             )
 
 
@@ -111,8 +152,8 @@ def _count_outside_quotes(line: str, sep: str) -> int:
 
 def sniff_separator(text: str) -> str:
     """The separator (`,` `;` or tab) occurring most often in the header line outside quotes."""
-    end = text.find("\n")
-    header = text if end < 0 else text[:end]
+    end = _LINE_END.search(text)
+    header = text if end is None else text[:end.start()]
     counts = {sep: _count_outside_quotes(header, sep) for sep in SEPARATORS}
     best = max(SEPARATORS, key=lambda s: counts[s])
     return best if counts[best] > 0 else ","

@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from .errors import UnreadableExportError
+from .values import shown
 
 
 def header_key(name: object) -> str:
@@ -49,9 +51,12 @@ class RawExport:
     labels: pd.DataFrame | None = None  # SurveyXact Labels: variable, value, label
     labels_path: Path | None = None
     sheet: str | None = None
-    dropped_columns: list[str] = field(default_factory=list)  # personal-data columns removed on reading
+    dropped_columns: list[str] = field(default_factory=list)  # headers of the columns the mapping does not use, dropped on reading
     pii_masked: int = 0  # CPR-like numbers and e-mail addresses masked in free-text columns on reading
     masked: bool = False  # free-text columns already masked (mapping need not scan them again)
+    # A text export whose rows span lines (quoted line breaks): the line each row starts on, by position in
+    # `frame` (aligned with `source_row`). None: every row is one line, or the export is a workbook.
+    lines: np.ndarray | None = None
 
     @property
     def rows_read(self) -> int:
@@ -73,19 +78,33 @@ class RawColumns:
     """Finds the raw columns a layout spells each canonical part with, collecting what is missing."""
 
     def __init__(self, raw: RawExport):
-        self.by_key = {header_key(c): c for c in raw.frame.columns if c != "source_row"}
+        self.path = raw.path
+        self.by_key: dict[str, list[tuple[int, str]]] = {}
+        for number, c in enumerate(raw.frame.columns, start=1):
+            if c != "source_row":
+                self.by_key.setdefault(header_key(c), []).append((number, c))
         self.missing: list[str] = []
         self.used: list[str] = []
 
     def get(self, name: str | None, what: str, required: bool = True) -> str | None:
+        """The raw column spelt `name` (see `header_key`); two spellings of one name are refused, since
+        picking either would silently publish the wrong column's answers."""
         if name is None:
             if required:
                 self.missing.append(f"{what} (no variable in the mapping)")
             return None
-        col = self.by_key.get(header_key(name))
-        if col is None:
+        found = self.by_key.get(header_key(name))
+        if not found:
             if required:
                 self.missing.append(name)
             return None
+        if len(found) > 1:
+            spelled = " and ".join(f"column {number} ({shown(col)})" for number, col in found)
+            raise UnreadableExportError(
+                f"{what}: the header has {len(found)} columns that differ only in spacing or case, {spelled}; "
+                "keep the one that holds the answers, delete or rename the other, and try again",
+                file=self.path,
+            )
+        col = found[0][1]
         self.used.append(col)
         return col

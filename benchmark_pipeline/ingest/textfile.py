@@ -11,6 +11,7 @@ import io
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -18,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .encoding import BOMS, ENCODINGS, NUL_MESSAGE, SEPARATORS, sniff_separator, utf8_bytes
+from .encoding import BOMS, ENCODINGS, SEPARATORS, first_line_end, sniff_separator, utf8_bytes
 from .errors import ExportError, UnreadableExportError
 from .raw import FileKind, header_key, unique_header
 
@@ -26,6 +27,8 @@ TEXT_SUFFIXES = frozenset({".csv", ".tsv", ".txt"})
 HEAD_BYTES = 1 << 16  # enough for any header line; a longer one sends the file down the whole-file path
 DEFAULT_BLOCK_SIZE = 1 << 20  # pyarrow's default CSV block; a cell larger than a block is re-read as one block
 MAX_BLOCK_SIZE = (1 << 31) - 1
+STRAY_NUL = ("the file contains NUL bytes, the first in {where}: a text export cannot hold them; remove the stray "
+             "character (or export the file again) and try again")
 
 
 def read_bytes(path: Path) -> bytes:
@@ -33,6 +36,12 @@ def read_bytes(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise UnreadableExportError(f"cannot read the file ({exc.strerror or exc})", file=path) from None
+
+
+def on_line(row: int, line: int) -> str:
+    """The words " (line N of the file)" where a row does not start on the line of its number (rows above it
+    span lines), else nothing."""
+    return f" (line {line} of the file)" if line != row else ""
 
 
 def header_names(header_line: str, sep: str, path: Path) -> list[str]:
@@ -43,6 +52,9 @@ def header_names(header_line: str, sep: str, path: Path) -> list[str]:
         header = next(csv.reader([header_line], delimiter=sep))
     except (csv.Error, StopIteration):
         raise UnreadableExportError("the header line cannot be parsed", file=path, row=1) from None
+    nul = next((number for number, name in enumerate(header, start=1) if "\x00" in name), None)
+    if nul is not None:
+        raise UnreadableExportError(STRAY_NUL.format(where=f"the header, column {nul}"), file=path, row=1)
     return unique_header(header, path)
 
 
@@ -52,9 +64,10 @@ class _NotUtf8(Exception):
 
 def parse_text_table(
     data: bytes | None, header_line: str, sep: str, path: Path, plain_columns: frozenset[str] | None = None
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, np.ndarray | None]:
     """UTF-8 delimited bytes (or, with `data=None`, the file at `path`, which pyarrow reads itself and
-    checks for UTF-8) as a frame of raw text (blank = NA) with `source_row` (header = row 1).
+    checks for UTF-8) as a frame of raw text (blank = NA) with `source_row` (header = row 1), and the line
+    each row starts on where rows span lines (`record_lines`; None when every row is one line).
 
     Columns named in `plain_columns` (ids, free text: nearly every value distinct) are read as text
     (`str`); every other column holds coded answers that repeat, and is read as a categorical of its
@@ -107,19 +120,22 @@ def parse_text_table(
         if data is None and "invalid UTF8" in str(exc):
             raise _NotUtf8() from None
         expected = len(names)
-        row = _first_ragged_row(data if data is not None else read_bytes(path), sep, expected)
-        if row is not None:
+        ragged = _first_ragged_row(data if data is not None else read_bytes(path), sep, expected)
+        if ragged is not None:
+            row, line, fields = ragged
             raise UnreadableExportError(
-                f"the row has {row[1]} fields, the header has {expected} columns; separator {sep!r} "
-                "(a truncated file, a stray separator or mixed separators?)",
+                f"the row{on_line(row, line)} has {fields} fields, the header has {expected} columns; separator "
+                f"{sep!r} (a truncated file, a stray separator or mixed separators?)",
                 file=path,
-                row=row[0],
+                row=row,
             ) from None
         if bad_rows or "columns" in str(exc):
             msg = f"a row does not have the header's {expected} columns"
         else:
             msg = "the file cannot be parsed as a delimited table"
         raise UnreadableExportError(f"{msg}; separator {sep!r}", file=path) from None
+    lines = record_lines(table)
+    _refuse_nul(table, names, path, lines)
     frame = table.to_pandas()
     frame.columns = names
     for name in names:
@@ -128,35 +144,90 @@ def parse_text_table(
                 frame[name] = frame[name].cat.set_categories(frame[name].cat.categories.astype("str"))
         elif frame[name].dtype != "str":
             frame[name] = frame[name].astype("str")
-    if data is None:
-        _refuse_nul(frame, path)
     frame["source_row"] = np.arange(2, len(frame) + 2, dtype="int64")
-    return frame
+    return frame, lines
 
 
-def _refuse_nul(frame: pd.DataFrame, path: Path) -> None:
-    """What `utf8_bytes` refuses in a file read whole: a NUL byte, which only a cell can hold here."""
-    for name in frame.columns:
-        column = frame[name]
-        values = column.cat.categories.to_series() if isinstance(column.dtype, pd.CategoricalDtype) else column
-        if values.str.contains("\x00", regex=False, na=False).any():
-            raise UnreadableExportError(NUL_MESSAGE, file=path)
+def _per_row(column: pa.ChunkedArray, count: Callable[[pa.Array], pa.Array]) -> np.ndarray | None:
+    """`count` of each row's cell, None when it is 0 in every row. A coded column's distinct texts are
+    counted once, in one call over all its chunks' dictionaries, so the cost is in the plain columns."""
+    coded = pa.types.is_dictionary(column.type)
+    texts = [chunk.dictionary for chunk in column.chunks] if coded else column.chunks
+    if not texts:
+        return None
+    counts = count(pa.concat_arrays(texts) if coded else column)
+    if not (pc.max(counts).as_py() or 0):
+        return None
+    if coded:
+        ends = np.cumsum([len(t) for t in texts])
+        rows = [pc.take(counts[end - len(t):end], chunk.indices) for t, end, chunk in zip(texts, ends, column.chunks)]
+    else:
+        rows = counts.chunks
+    return np.concatenate([pc.fill_null(r, 0).to_numpy(zero_copy_only=False) for r in rows])
 
 
-def _first_ragged_row(data: bytes, sep: str, expected: int) -> tuple[int, int] | None:
-    """(row number as a person sees it, field count) of the first row whose width differs from the header.
+def _line_breaks(values: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Line breaks in each text, counted as `encoding.line_and_column` counts them."""
+    breaks = pc.count_substring(values, "\n")
+    returns = pc.count_substring(values, "\r")
+    if pc.max(returns).as_py():
+        breaks = pc.subtract(pc.add(breaks, returns), pc.count_substring(values, "\r\n"))
+    return breaks
+
+
+def record_lines(table: pa.Table) -> np.ndarray | None:
+    """The line of the file each row starts on (the header is line 1), None when every row is one line.
+
+    A row spans lines only where a quoted cell holds line breaks, so counting them in the cells gives every
+    row's line without another pass over the file. (Blank lines, which the parser skips, are not seen.)
+    """
+    extra = None
+    for column in table.columns:
+        breaks = _per_row(column, _line_breaks)
+        if breaks is not None:
+            extra = breaks if extra is None else extra + breaks
+    if extra is None:
+        return None
+    return np.arange(2, len(extra) + 2, dtype=np.int64) + np.cumsum(extra) - extra
+
+
+def _refuse_nul(table: pa.Table, names: list[str], path: Path, lines: np.ndarray | None) -> None:
+    """A NUL byte in a cell (a stray control character; UTF-16 without a BOM is refused before parsing):
+    stop, naming the row, line and column of the first."""
+    first = None  # (row position, column position) of the first NUL
+    for index, column in enumerate(table.columns):
+        nuls = _per_row(column, lambda values: pc.count_substring(values, "\x00"))
+        if nuls is not None:
+            found = (int(np.argmax(nuls > 0)), index)
+            first = found if first is None else min(first, found)
+    if first is None:
+        return
+    position, index = first
+    row = position + 2
+    line = int(lines[position]) if lines is not None else row
+    raise UnreadableExportError(
+        STRAY_NUL.format(where=f"this cell{on_line(row, line)}"), file=path, row=row, column=names[index]
+    )
+
+
+def _first_ragged_row(data: bytes, sep: str, expected: int) -> tuple[int, int, int] | None:
+    """(row as `source_row` counts it, the line it starts on, its field count) of the first row whose width
+    differs from the header's.
 
     Only called when parsing failed, so the slow, exact pass over the file costs nothing on good files.
     """
     text = data.decode("utf-8", errors="replace")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    number = 0  # records, as `source_row` counts them: the header is row 1
+    row, line = 0, 1  # the header is row 1 and line 1; blank lines are no rows (the parser skips them)
     try:
-        for number, record in enumerate(reader, start=1):
-            if number > 1 and record and len(record) != expected:
-                return number, len(record)
+        for record in reader:
+            if record:
+                row += 1
+                if row > 1 and len(record) != expected:
+                    return row, line, len(record)
+            line = reader.line_num + 1
     except csv.Error:
-        return number + 1, 0
+        return row + 1, line, 0
     return None
 
 
@@ -167,6 +238,7 @@ _BINARY_SIGNATURES = (
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old binary Excel (.xls) or Word file, not a text export: "
                                              "save the export as .xlsx or CSV"),
     (b"%PDF", "a PDF document, not a text export"),
+    (b"$FL", "an SPSS file, not a text export: if it is the .sav export, give it the .sav extension"),
     (b"\x89PNG", "a PNG image, not a text export"),
 )
 
@@ -200,24 +272,25 @@ def load_text_file(path: Path, whole: bool = False) -> TextFile:
     for signature, what in _BINARY_SIGNATURES:
         if head.startswith(signature):
             raise UnreadableExportError(f"the file is {what}", file=path)
-    end = head.find(b"\n")
+    end = first_line_end(head)
     if not whole and end >= 0 and not head.startswith(BOMS) and b"\x00" not in head[:end]:
         try:
-            header_line = head[:end].decode("utf-8").rstrip("\r")
+            header_line = head[:end].decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:
             return TextFile(None, header_line, "utf-8", sniff_separator(header_line))
     data, encoding = utf8_bytes(read_bytes(path), path)
-    end = data.find(b"\n")
-    header_line = (data if end < 0 else data[:end]).decode("utf-8").rstrip("\r")
+    end = first_line_end(data)
+    header_line = (data if end < 0 else data[:end]).decode("utf-8")
     return TextFile(data, header_line, encoding, sniff_separator(header_line))
 
 
 def read_text_file(path: Path) -> tuple[pd.DataFrame, str, str]:
     """A small text file (a SurveyXact labels file) with every column as text."""
     text = load_text_file(path, whole=True)
-    return parse_text_table(text.data, text.header_line, text.separator, path), text.encoding, text.separator
+    frame, _ = parse_text_table(text.data, text.header_line, text.separator, path)
+    return frame, text.encoding, text.separator
 
 
 # --------------------------------------------------------------------------- the opened file
@@ -230,20 +303,23 @@ class TextSource:
     path: Path
     text: TextFile
     names: list[str]
+    lines: np.ndarray | None = None  # once parsed: the line each row starts on, where rows span lines
 
     @property
     def header(self) -> set[str]:
         return {header_key(c) for c in self.names}
 
     def table(self, plain_columns: frozenset[str]) -> pd.DataFrame:
-        """The rows (see `parse_text_table`); `text` says the encoding and separator they were read with."""
+        """The rows (see `parse_text_table`); `text` says the encoding and separator they were read with,
+        `lines` the line each row starts on."""
         try:
-            return self._parse(plain_columns)
+            frame, self.lines = self._parse(plain_columns)
         except _NotUtf8:  # a Windows-1252 export with an ASCII header: decode it whole, as `utf8_bytes` does
             self.text = load_text_file(self.path, whole=True)
-            return self._parse(plain_columns)
+            frame, self.lines = self._parse(plain_columns)
+        return frame
 
-    def _parse(self, plain_columns: frozenset[str]) -> pd.DataFrame:
+    def _parse(self, plain_columns: frozenset[str]) -> tuple[pd.DataFrame, np.ndarray | None]:
         return parse_text_table(self.text.data, self.text.header_line, self.text.separator, self.path, plain_columns)
 
 

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from benchmark_pipeline.ingest import IngestError, decode_bytes, sniff_separator
-from benchmark_pipeline.ingest.encoding import is_utf8, utf8_bytes
+from benchmark_pipeline.ingest.encoding import is_utf8, line_and_column, looks_like_utf16, utf8_bytes
 from benchmark_pipeline.ingest.errors import UnreadableExportError
 
 TEXT = "kommune;navn\n492;Ærø\n825;Læsø\n"
@@ -32,15 +32,50 @@ def test_cp1252_is_never_read_as_central_european():
     assert (text, encoding) == ("Ærø, Læsø, Æblehaven Å", "cp1252")
 
 
-def test_undecodable_bytes_are_an_ingest_error():
+def test_undecodable_bytes_are_an_ingest_error_naming_line_and_column():
     with pytest.raises(UnreadableExportError) as info:
         decode_bytes(b"a,b\n\x81\x8d\x8f,1\n")
     assert info.value.exit_code == 2
+    assert str(info.value) == (
+        "the file is neither UTF-8 nor Windows-1252: line 2, column 1 holds byte 0x81, which is not a character "
+        "in either; save the whole file as UTF-8 and try again"
+    )
 
 
-def test_utf16_without_bom_is_rejected_clearly():
-    with pytest.raises(IngestError, match="NUL"):
-        decode_bytes("a,b\n1,2\n".encode("utf-16-le"))
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_a_utf8_bom_over_windows_1252_names_line_and_column_of_the_first_bad_byte(newline):
+    raw = codecs.BOM_UTF8 + newline.join(["kommune;navn", "492;Ærø"]).encode() + newline.encode()
+    raw += "825;Læsø".encode("cp1252") + newline.encode()
+    with pytest.raises(UnreadableExportError) as info:
+        decode_bytes(raw)
+    assert str(info.value) == (
+        "the file starts with a UTF-8 byte-order mark, but line 3, column 6 is not UTF-8 (byte 0xE6: was part of "
+        "the file saved in another encoding, such as Windows-1252?); save the whole file as UTF-8 and try again"
+    )
+
+
+def test_a_utf16_bom_over_bad_utf16_names_line_and_column():
+    raw = "a,b\n1,2\n".encode("utf-16") + b"\x00\xd8" + "x".encode("utf-16-le")
+    with pytest.raises(UnreadableExportError, match=r"UTF-16 byte-order mark, but line 3, column 1 is not UTF-16"):
+        decode_bytes(raw)
+
+
+@pytest.mark.parametrize(
+    ("before", "expected"),
+    [("", (1, 1)), ("abc", (1, 4)), ("a\nbc", (2, 3)), ("a\r\nbc", (2, 3)), ("a\rb\rc", (3, 2)), ("a\n\r\n", (3, 1))],
+)
+def test_line_and_column_count_as_an_editor_does(before, expected):
+    assert line_and_column(before) == expected
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom_is_rejected_clearly(codec):
+    raw = "kommune;navn\n492;Ærø\n".encode(codec)
+    assert looks_like_utf16(raw)
+    with pytest.raises(IngestError, match="UTF-16 without a byte-order mark"):
+        decode_bytes(raw)
+    with pytest.raises(IngestError, match="UTF-16 without a byte-order mark"):
+        utf8_bytes(raw)
 
 
 @pytest.mark.parametrize("sep", [",", ";", "\t"])
@@ -82,6 +117,9 @@ def test_utf8_bytes_gives_what_decode_bytes_reads(encoding):
     assert (data.decode("utf-8"), found) == (text, expected)
 
 
-def test_utf8_bytes_refuses_nul_bytes_in_valid_utf8():
-    with pytest.raises(UnreadableExportError, match="NUL bytes"):
-        utf8_bytes(b"a,b\n1,\x00\n")
+@pytest.mark.parametrize("raw", [b"a,b\n1,\x00\n", "a,b\n1,Ærø\x00\n".encode("cp1252"), b"\x00" + b"a,b\n" * 20])
+def test_a_stray_nul_is_handed_on_for_the_table_to_locate(raw):
+    """Not the every-other-byte pattern of UTF-16: a stray character, which the parsed table names by cell."""
+    assert not looks_like_utf16(raw)
+    data, _ = utf8_bytes(raw)
+    assert data.count(b"\x00") == 1

@@ -123,7 +123,8 @@ class TextLayout(Layout):
         names = source.names
         plain = frozenset(self.free_text_columns(names, instrument)) | {c for c in names if header_key(c) == id_key}
         frame = source.table(plain)
-        return RawExport(source.path, [source.path], self.name, source.text.encoding, source.text.separator, frame)
+        return RawExport(source.path, [source.path], self.name, source.text.encoding, source.text.separator, frame,
+                         lines=source.lines)
 
     def write(self, tables, path, *, encoding, separator, newline, survey_year):
         check_text_options(encoding, separator)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from benchmark_pipeline.instrument import MAX_RANK
 
-from ..errors import ExportError, LabelsContradictionError
+from ..errors import ExportError, LabelsContradictionError, UnreadableExportError
 from ..raw import RawExport, header_key
 from ..textfile import read_text_file, write_csv
 from ..values import INVALID_CODE, NA_CODE, Decoded, map_unique, rank_rules, rank_value, shown, value_key
@@ -198,11 +198,25 @@ class SurveyXactWorkbook(SurveyXact, WorkbookLayout):
 
 
 def _partner(path: Path, word: str, other: str) -> Path | None:
-    """The file beside `path` named like it with `word` replaced by `other` (any case), if it is there."""
+    """What is beside `path` named like it with `word` replaced by `other` (any case), file or not."""
     if word not in path.name.casefold():
         return None
     wanted = re.sub(word, other, path.name, flags=re.IGNORECASE).casefold()
-    return next((s for s in path.parent.iterdir() if s.is_file() and s.name.casefold() == wanted), None)
+    return next((s for s in path.parent.iterdir() if s.name.casefold() == wanted), None)
+
+
+def _labels_file(dataset: Path) -> Path | None:
+    """The labels file beside `dataset`; one of that name that is no file stops the year, since reading the
+    export without its labels would skip the check that they agree with the mapping."""
+    labels = _partner(dataset, _DATASET, _LABELS)
+    if labels is not None and not labels.is_file():
+        what = "a folder, not a file" if labels.is_dir() else "not a regular file (a broken link?)"
+        raise UnreadableExportError(
+            f"{labels.name} is {what}: the labels of {dataset.name} must be a file beside it; "
+            f"move or rename it and put the export's {labels.name} there",
+            file=labels,
+        )
+    return labels
 
 
 _DATASET, _LABELS = (Path(f).stem for f in FILES)
@@ -215,7 +229,8 @@ class SurveyXactText(SurveyXact, TextLayout):
     title = ("SurveyXact, CSV-variant: dataset.csv og labels.csv", "SurveyXact CSV variant: dataset.csv and labels.csv")
 
     def is_companion(self, path):
-        return _partner(path, _LABELS, _DATASET) is not None
+        dataset = _partner(path, _LABELS, _DATASET)
+        return dataset is not None and dataset.is_file()
 
     def detect(self, source, instrument):
         if _partner(source.path, _DATASET, _LABELS) is not None or "respondentid" in source.header:
@@ -224,8 +239,8 @@ class SurveyXactText(SurveyXact, TextLayout):
                 and header_key(instrument.respondent_id) in source.header)
 
     def read(self, source, instrument):
+        labels_path = _labels_file(source.path)  # before the dataset is parsed: a stop costs no read
         raw = super().read(source, instrument)
-        labels_path = _partner(source.path, _DATASET, _LABELS)
         if labels_path is not None:
             frame, _, _ = read_text_file(labels_path)
             raw.labels, raw.labels_path = labels_frame(frame, labels_path), labels_path
