@@ -1,5 +1,8 @@
 """Microsoft Forms exports: one sheet, one column per question headed by its Danish text, answers as labels.
 
+The export is read from the first visible sheet, the one Excel opens on: a hidden helper sheet placed
+before it is not the export.
+
 Multi-select and ranking cells hold `;`-joined labels (only the first three ranks count), and Forms writes a
 respondent's own "Andet" text into the choice cell itself, so an unknown entry of a question that has an
 `andet` option is `andet` with that text as free text. `Mail` and `Navn` are personal data.
@@ -65,7 +68,7 @@ class MicrosoftForms(WorkbookLayout):
         return columns.get(self.column_of(q), q.id, required=q.kind != "text")
 
     def detect(self, source, instrument):
-        header = source.header(source.first_sheet())
+        header = source.header(source.first_visible_sheet())
         if "id" in header and header & MARKERS:
             return True
         if instrument is not None and instrument.layout == self.name:
@@ -74,7 +77,7 @@ class MicrosoftForms(WorkbookLayout):
         return False
 
     def read(self, source, instrument):
-        ws = source.first_sheet()
+        ws = source.first_visible_sheet()
         return RawExport(source.path, [source.path], self.name, None, None, source.frame(ws), None, None, ws.title)
 
     def decode_multi(self, q, frame, spec, instrument, problems):
