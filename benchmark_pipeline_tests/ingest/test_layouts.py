@@ -21,8 +21,8 @@ def test_a_mapping_may_name_exactly_the_registered_layouts(tmp_path, data_dir):
     for name in BY_NAME:
         (folder / "2024.yaml").write_text(text.replace("layout: surveyxact_csv", f"layout: {name}"), encoding="utf-8")
         assert load_year(tmp_path, 2024).layout == name
-    (folder / "2024.yaml").write_text(text.replace("layout: surveyxact_csv", "layout: spss_sav"), encoding="utf-8")
-    with pytest.raises(InstrumentError, match="layout 'spss_sav' is not one of canonical_csv, msforms_xlsx"):
+    (folder / "2024.yaml").write_text(text.replace("layout: surveyxact_csv", "layout: stata_dta"), encoding="utf-8")
+    with pytest.raises(InstrumentError, match="layout 'stata_dta' is not one of canonical_csv, msforms_xlsx"):
         load_year(tmp_path, 2024)
 
 
