@@ -73,17 +73,38 @@ class _Filling:
         return masked
 
 
+@dataclass(frozen=True)
+class ColumnPlan:
+    """Which raw column feeds each canonical part: the one answer to "which columns does the year use"."""
+
+    columns: RawColumns  # every raw column found (`used`) and every required one not found (`missing`)
+    id_column: str | None
+    questions: dict[str, str | list[str | None] | None]  # question id -> its raw column(s), see `Layout.planned`
+    own_texts: dict[str, str | None]  # question id -> the layout's own column for its "Andet" text
+
+    @classmethod
+    def of(cls, raw: RawExport, instrument: YearInstrument) -> "ColumnPlan":
+        layout = BY_NAME[raw.layout]
+        columns = RawColumns(raw)
+        id_column = columns.get(layout.id_column(instrument), "respondent id")
+        questions = {q.id: layout.planned(q, columns) for q in instrument.questions}
+        own_texts = {}
+        for q in andet_questions(instrument):
+            if (name := layout.own_text_column(q)) is not None:
+                own_texts[q.id] = columns.get(name, name, required=False)
+        return cls(columns, id_column, questions, own_texts)
+
+    @property
+    def used(self) -> list[str]:
+        return list(dict.fromkeys(self.columns.used))
+
+
 def map_to_canonical(raw: RawExport, instrument: YearInstrument, kommuner: Kommuner) -> Mapped:
     """Every raw row mapped onto the canonical columns, with the row problems found on the way."""
     layout = BY_NAME[raw.layout]
-    columns = RawColumns(raw)
-    id_col = columns.get(layout.id_column(instrument), "respondent id")
-    plan = {q.id: layout.planned(q, columns) for q in instrument.questions}
-    given = {}  # the layout's own columns for "Andet" texts
-    for q in andet_questions(instrument):
-        if (name := layout.own_text_column(q)) is not None:
-            given[q.id] = columns.get(name, name, required=False)
-    _require(columns, raw, instrument)
+    column_plan = ColumnPlan.of(raw, instrument)
+    _require(column_plan.columns, raw, instrument)
+    id_col, plan = column_plan.id_column, column_plan.questions
 
     fill = _Filling(raw, layout, instrument)
     n = len(raw.frame)
@@ -101,7 +122,7 @@ def map_to_canonical(raw: RawExport, instrument: YearInstrument, kommuner: Kommu
             answered_q = _single(fill, q, spec) if q.kind == "single" else _choices(fill, q, spec)
             if q.id in substantive:
                 answered |= answered_q
-    _own_texts(fill, given)
+    _own_texts(fill, column_plan.own_texts)
 
     frame = pd.DataFrame({c: _as_array(fill.out[c]) for c in canonical_column_order(instrument)})
     frame["respondent_id"] = frame["respondent_id"].astype("str")
@@ -113,7 +134,7 @@ def map_to_canonical(raw: RawExport, instrument: YearInstrument, kommuner: Kommu
         answered=answered,
         problems=fill.problems.frame(),
         warnings=warnings.frame(),
-        source_columns=list(dict.fromkeys(columns.used)),
+        source_columns=column_plan.used,
         free_text_columns=fill.free_text,
         id_column=id_col,
         pii_masked=fill.pii,

@@ -15,7 +15,6 @@ EMAIL_RE = re.compile(r"(?<![\w.%+\-])[\w.%+\-]+@[\w\-]+(?:\.[\w\-]+)*\.[^\W\d_]
 CPR_RE = re.compile(r"(?<!\d)\d{6}[-‐‑]?\d{4}(?!\d)")
 EMAIL_MASK = "[e-mail]"
 CPR_MASK = "[cpr-nr]"
-PERSONAL_COLUMN_NAMES = ("mail", "navn", "e-mail", "email", "name")
 
 
 def mask_text(series: pd.Series) -> tuple[pd.Series, int]:
@@ -51,12 +50,3 @@ def mask_value(value: str) -> str:
     """One string masked (used for values quoted in messages)."""
     return CPR_RE.sub(CPR_MASK, EMAIL_RE.sub(EMAIL_MASK, value))
 
-
-def is_personal_column(name: str, personal_columns: tuple[str, ...] = ()) -> bool:
-    """Columns dropped at ingestion: the mapping's personal columns, Mail/Navn and any e-mail column."""
-    key = str(name).strip().casefold()
-    if key in {c.strip().casefold() for c in personal_columns}:
-        return True
-    if key in PERSONAL_COLUMN_NAMES:
-        return True
-    return "mail" in key.replace("-", "")

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 
 from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import Kommuner
 
 from .errors import ExportNotFoundError, LayoutError, UnreadableExportError
 from .layouts import BY_NAME, FILE_KINDS, LAYOUTS
-from .pii import is_personal_column, mask_text
-from .raw import FileKind, RawExport, header_key
+from .mapping import ColumnPlan
+from .pii import mask_text
+from .raw import FileKind, RawExport
 from .textfile import TEXT, read_head
 
 REFUSED_SUFFIXES = {".xls": "old binary Excel (.xls) is not supported: save the export as .xlsx"}
@@ -68,7 +68,7 @@ def find_export(path: Path) -> Path:
         raise ExportNotFoundError(f"cannot list the folder ({exc.strerror or exc})", file=path) from None
     if not candidates:
         raise ExportNotFoundError(
-            "the folder holds no export file (.xlsx, .csv, .tsv or .txt; README and hidden files are ignored)",
+            "the folder holds no export file (.xlsx, .csv, .tsv, .txt or .sav; README and hidden files are ignored)",
             file=path,
         )
     if len(candidates) > 1:
@@ -104,13 +104,15 @@ def check_layout(layout: str, instrument: YearInstrument, path: Path) -> None:
         )
 
 
-def _drop_personal(frame: pd.DataFrame, instrument: YearInstrument) -> tuple[pd.DataFrame, list[str]]:
-    keep_id = header_key(instrument.respondent_id)
-    dropped = [
-        c for c in frame.columns
-        if c != "source_row" and header_key(c) != keep_id and is_personal_column(c, instrument.personal_columns)
-    ]
-    return (frame.drop(columns=dropped) if dropped else frame), dropped
+def _keep_used(raw: RawExport, instrument: YearInstrument) -> None:
+    """Keep only the columns the year's mapping uses: anything else (names, e-mails, a tool's system
+    columns, a column under a blank or merged header) is dropped as it is read, so no stored copy holds
+    it. Only the dropped headers are kept, to be listed; never their values."""
+    used = set(ColumnPlan.of(raw, instrument).used)
+    dropped = [c for c in raw.frame.columns if c != "source_row" and c not in used]
+    if dropped:
+        raw.frame = raw.frame.drop(columns=dropped)
+    raw.dropped_columns = dropped
 
 
 def _mask_free_text(raw: RawExport, instrument: YearInstrument) -> None:
@@ -134,11 +136,13 @@ def read_export(path: Path, instrument: YearInstrument, kommuner: Kommuner | Non
     with kind.open(path) as source:
         layout = next((layout for layout in layouts if layout.detect(source, instrument)), None)
         if layout is None:
+            looked_at = getattr(source, "sheets_looked_at", "")
             raise LayoutError(
-                f"unknown layout: {kind.what} needs " + " or ".join(layout.hint for layout in layouts), file=path
+                f"unknown layout: {kind.what} needs " + " or ".join(layout.hint for layout in layouts)
+                + (f"; read {looked_at}" if looked_at else ""), file=path
             )
         raw = layout.read(source, instrument)
     check_layout(raw.layout, instrument, path)
-    raw.frame, raw.dropped_columns = _drop_personal(raw.frame, instrument)
+    _keep_used(raw, instrument)
     _mask_free_text(raw, instrument)
     return raw

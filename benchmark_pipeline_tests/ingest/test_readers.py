@@ -15,7 +15,15 @@ from benchmark_pipeline.ingest.errors import UnreadableExportError
 from benchmark_pipeline.ingest.layouts import BY_NAME
 from benchmark_pipeline.ingest.schema import canonical_column_order
 
-from .exports import canonical_table, make_answers, write_export, write_text, write_xlsx
+from .exports import (
+    canonical_table,
+    forms_table,
+    make_answers,
+    surveyxact_tables,
+    write_export,
+    write_text,
+    write_xlsx,
+)
 
 ENCODINGS = ["utf-8", "utf-8-sig", "utf-16", "cp1252"]
 SEPARATORS = [",", ";", "\t"]
@@ -114,20 +122,85 @@ def test_cp1252_danish_letters_read_back_exactly(instrument_2024, kommuner, tmp_
             {o.label: o.id for o in instrument_2024.question("fagomraade").options}).fillna("-"))
 
 
-def test_forms_personal_columns_are_dropped(instrument_2025, kommuner, tmp_path):
+def _stored_text(raw) -> str:
+    """Everything the read frame holds, headers and cells, as one text (what its stored copy would hold)."""
+    return " ".join(map(str, raw.frame.columns)) + " " + raw.frame.astype(str).to_csv(index=False)
+
+
+def test_only_the_columns_the_mapping_uses_survive_reading(instrument_2025, kommuner, tmp_path):
     write_export("msforms_xlsx", make_answers(instrument_2025, n=3), instrument_2025, tmp_path)
     raw = read_export(tmp_path, instrument_2025, kommuner)
-    assert set(raw.dropped_columns) == {"Mail", "Navn"}
-    assert not {"Mail", "Navn"} & set(raw.frame.columns)
-    assert not raw.frame.apply(lambda c: c.astype(str).str.contains("@kommune.dk")).any().any()
+    assert set(raw.dropped_columns) == {"Mail", "Navn", "Starttidspunkt", "Fuldførelsestidspunkt"}
+    assert not set(raw.dropped_columns) & set(raw.frame.columns)
+    assert "@kommune.dk" not in _stored_text(raw) and "Person 1" not in _stored_text(raw)
 
 
-def test_email_column_is_dropped_in_any_layout(instrument_2024, kommuner, tmp_path):
-    table = canonical_table(make_answers(instrument_2024, n=3), instrument_2024)
+def test_a_merged_personal_header_leaves_no_blank_headed_column(instrument_2025, kommuner, tmp_path):
+    """Mail and Navn under one merged header cell: the name column has no header of its own."""
+    import openpyxl
+
+    path = write_export("msforms_xlsx", make_answers(instrument_2025, n=3), instrument_2025, tmp_path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    mail, navn = header.index("Mail") + 1, header.index("Navn") + 1
+    ws.cell(row=1, column=navn).value = None
+    ws.merge_cells(start_row=1, end_row=1, start_column=mail, end_column=navn)
+    wb.save(path)
+    raw = read_export(path, instrument_2025, kommuner)
+    assert f"__blank_{navn}" in raw.dropped_columns
+    assert "Person 2" not in _stored_text(raw) and "@kommune.dk" not in _stored_text(raw)
+    assert len(validate_export(raw, instrument_2025, kommuner, 1.0).valid) == 3
+
+
+def test_unmapped_columns_with_names_are_dropped_in_every_layout(instrument_2024, kommuner, tmp_path):
+    answers = make_answers(instrument_2024, n=3)
+    table = canonical_table(answers, instrument_2024)
+    table["Fulde navn"] = ["Anne Hansen", "Bo Jensen", "Carl Nielsen"]
     table["E-mail"] = "a@b.dk"
+    raw = read_export(write_text(table, tmp_path / "c" / "x.csv"), instrument_2024, kommuner)
+    assert set(raw.dropped_columns) == {"Fulde navn", "E-mail"}
+    assert "Bo Jensen" not in _stored_text(raw) and "a@b.dk" not in _stored_text(raw)
+
+    data, labels = surveyxact_tables(answers, instrument_2024)
+    data["statname"] = ["Anne Hansen", "Bo Jensen", "Carl Nielsen"]
+    data["statstatus"] = 1
+    write_text(labels, tmp_path / "sx" / "labels.csv")
+    raw = read_export(write_text(data, tmp_path / "sx" / "dataset.csv"), instrument_2024, kommuner)
+    assert {"statname", "statstatus"} <= set(raw.dropped_columns)
+    assert "Bo Jensen" not in _stored_text(raw)
+
+
+@pytest.mark.parametrize("twin", ["Kommune", "KOMMUNE"])
+def test_two_spellings_of_a_used_header_are_refused(twin, instrument_2024, kommuner, tmp_path):
+    """Picking either column would publish one column's answers as the other's."""
+    table = canonical_table(make_answers(instrument_2024, n=3), instrument_2024)
+    table.insert(3, twin, "999")
     path = write_text(table, tmp_path / "x.csv")
-    raw = read_export(path, instrument_2024, kommuner)
-    assert raw.dropped_columns == ["E-mail"]
+    with pytest.raises(UnreadableExportError) as caught:
+        read_export(path, instrument_2024, kommuner)
+    message = str(caught.value)
+    assert "x.csv" in message and "differ only in spacing or case" in message
+    assert message.count("kommune: ") == 1 and "column 2 ('kommune') and column 4 (" in message
+
+
+def test_two_spellings_of_an_unused_header_are_dropped_not_refused(instrument_2024, kommuner, tmp_path):
+    table = canonical_table(make_answers(instrument_2024, n=3), instrument_2024)
+    table["Note"], table["note "] = "a", "b"
+    raw = read_export(write_text(table, tmp_path / "x.csv"), instrument_2024, kommuner)
+    assert {"Note", "note"} <= set(raw.dropped_columns)
+
+
+def test_forms_headers_differing_in_spacing_for_one_question_are_refused(instrument_2025, kommuner, tmp_path):
+    """The tester's file: the second column was used silently and a share was published as 178 of 178."""
+    answers = make_answers(instrument_2025, n=4)
+    table = forms_table(answers, instrument_2025)
+    q = instrument_2025.question("further_potential")
+    header = q.column or q.text
+    table[header.replace(" ", "  ", 1)] = "Nej"
+    path = write_xlsx({"Form1": table}, tmp_path / "forms.xlsx")
+    with pytest.raises(UnreadableExportError, match="differ only in spacing or case"):
+        read_export(path, instrument_2025, kommuner)
 
 
 def test_forms_and_surveyxact_source_rows_skip_nothing(instrument_2025, kommuner, tmp_path):

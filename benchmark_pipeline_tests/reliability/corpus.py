@@ -415,10 +415,16 @@ CASES: list[Case] = [
     Case("export.csv", 2024, invalid_values_and_ranks, 1, "quarantine", ("invalid_value", "invalid_rank", "row 4")),
     Case("export.csv", 2024, conflicting_duplicates, 1, "quarantine", ("conflicting_duplicate",)),
     Case("export.csv", 2024, missing_ids, 1, "quarantine", ("missing_id", "row 5")),
-    Case("export.xlsx", 2023, formulas, 1, "quarantine", ("unknown_kommune", "s_1")),
+    Case("export.xlsx", 2023, formulas, 2, "rejected", ("10 cells holding a formula without a calculated value",
+                                                         "cell D2 (row 2, column 's_1')", "open the workbook in Excel")),
     Case("export.xlsx", 2023, merged_cells, 1, "quarantine", ("unknown_kommune", "row 3")),
     Case("export.xlsx", 2025, forms_unknown_label, 1, "quarantine", ("invalid_value", "row 4")),
 ]
+
+# Hostile exports of one kind each, kept in their own modules (they import `Case` and the builders above).
+from benchmark_pipeline_tests.reliability import corpus_columns, corpus_spss, corpus_text, corpus_workbooks  # noqa: E402
+
+CASES += corpus_columns.CASES + corpus_workbooks.CASES + corpus_text.CASES + corpus_spss.CASES
 
 
 def case_id(case: Case) -> str:

@@ -50,6 +50,8 @@ def raw_survey_responses(context: AssetExecutionContext, benchmark: BenchmarkSet
             "layout": raw.layout,
             "encoding": raw.encoding,
             "export_sha256": export_sha,
+            # headers only: the columns the mapping does not use are not kept (their values never stored)
+            "dropped_columns": MetadataValue.json(raw.dropped_columns),
             **schema_and_rows(raw.frame),
         },
     )
