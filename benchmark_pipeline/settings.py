@@ -116,4 +116,10 @@ class Settings:
         for key in ("data_dir", "output_dir"):
             if key in values:
                 values[key] = Path(values[key]).expanduser().resolve()
+                if values[key].exists() and not values[key].is_dir():
+                    flag = key.replace("_", "-")
+                    raise SettingsError(
+                        f"the {key.split('_')[0]} folder {values[key]} (--{flag} / {ENVIRONMENT[key]}) is a file, not a "
+                        "folder: give a folder"
+                    )
         return replace(cls(), **values)

@@ -12,6 +12,7 @@ from benchmark_pipeline.errors import EXIT_ENVIRONMENT, EXIT_INPUT, EXIT_OK
 from benchmark_pipeline.instrument import InstrumentError, load_year, mapped_years
 from benchmark_pipeline.publication import has_export
 from benchmark_pipeline.release import ReleaseStore
+from benchmark_pipeline.release.warehouse import safe_url
 from benchmark_pipeline.settings import Settings
 
 
@@ -53,8 +54,9 @@ def ensure_writable(folder: Path) -> None:
 def run(years: tuple[int, ...], run_all: bool, settings: Settings) -> None:
     """Ingest, validate, compute, report and publish survey years (unchanged years reuse their release).
 
-    Exit codes: 0 published or reused, 1 the year stopped on its content, 2 the input cannot be used,
-    3 the environment failed. With several years it goes on after a failed year and exits with the highest code.
+    Exit codes: 0 published or reused (also with some rows quarantined: they are listed, and alerted as a
+    warning), 1 the year stopped on its content, 2 the input cannot be used, 3 the environment failed.
+    With several years it goes on after a failed year and exits with the highest code.
     """
     from benchmark_pipeline.defs.runner import open_instance, run_year
 
@@ -78,10 +80,14 @@ def run(years: tuple[int, ...], run_all: bool, settings: Settings) -> None:
             click.echo(f"{year}: {verb} {outcome.release_id}")
             click.echo(f"      {outcome.release_path}")
             click.echo(f"      national report: {outcome.release_path}/reports/national.html")
+            if outcome.rows_quarantined:
+                where = settings.quarantine_dir(year) / outcome.run_id
+                click.echo(f"      warning: {outcome.rows_quarantined} row(s) quarantined and left out; the rows and "
+                           f"their reasons are in {where}")
         else:
             click.echo(f"{year}: not published (exit {outcome.exit_code})", err=True)
             for message in outcome.messages:
                 click.echo(f"      {message}", err=True)
         worst = max(worst, outcome.exit_code)
-    click.echo(f"warehouse: {settings.resolved_warehouse_url}")
+    click.echo(f"warehouse: {safe_url(settings.resolved_warehouse_url)}")
     raise click.exceptions.Exit(worst)

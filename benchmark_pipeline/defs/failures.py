@@ -25,8 +25,8 @@ def user_facing_failures():
     """Re-raise errors as `Failure` with the message and exit code as metadata.
 
     Retries (the assets' retry policies) happen only where trying again can help: environment failures
-    and transient OS or database errors, which pass through unchanged. Bad content and programming
-    errors fail at once.
+    that are not marked `transient = False` (a read-only warehouse is not), and transient OS or database
+    errors, which pass through unchanged. Bad content and programming errors fail at once.
     """
     try:
         yield
@@ -39,7 +39,7 @@ def user_facing_failures():
         raise Failure(
             description=description,
             metadata={"exit_code": MetadataValue.int(code)},
-            allow_retries=expected and code == EXIT_ENVIRONMENT,
+            allow_retries=expected and code == EXIT_ENVIRONMENT and getattr(exc, "transient", True),
         ) from (None if expected else exc)
 
 

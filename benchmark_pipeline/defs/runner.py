@@ -27,6 +27,7 @@ class YearOutcome:
     release_id: str = ""
     release_path: str = ""
     reused: bool = False
+    rows_quarantined: int = 0  # left out of a published year (exit 0 all the same: see docs/operations.md)
     messages: list[str] = field(default_factory=list)
 
     @property
@@ -64,7 +65,7 @@ def _failure_messages(result) -> tuple[int, list[str]]:
             why = f": {evaluation.description}" if evaluation.description else ""
             messages.append(f"check {evaluation.check_name} failed for {evaluation.asset_key.to_user_string()}{why}")
             exit_code = max(exit_code, EXIT_CONTENT)
-    return exit_code or EXIT_CONTENT, messages
+    return exit_code or EXIT_CONTENT, list(dict.fromkeys(messages))  # a retried step fails alike each time
 
 
 def run_year(settings: Settings, survey_year: int, instance: DagsterInstance | None = None) -> YearOutcome:
@@ -101,6 +102,7 @@ def run_year(settings: Settings, survey_year: int, instance: DagsterInstance | N
         outcome.release_id = str(meta["release_id"].value)
         outcome.release_path = str(meta["release_path"].value)
         outcome.reused = bool(meta["reused"].value)
+        outcome.rows_quarantined = int(meta["rows_quarantined"].value)
     return outcome
 
 

@@ -15,6 +15,7 @@ from benchmark_pipeline.release.errors import (
     StorageError,
     TableContractError,
     UnknownTableError,
+    WarehouseNotWritableError,
     WarehouseUnavailableError,
     WarehouseURLError,
 )
@@ -39,6 +40,7 @@ __all__ = [
     "TableContractError",
     "UnknownTableError",
     "WarehouseURLError",
+    "WarehouseNotWritableError",
     "WarehouseUnavailableError",
     "data_dictionary",
     "grant_read_only_role",

@@ -36,10 +36,18 @@ class EnvironmentFailure(ReleaseError):
     """The environment failed: database unreachable, permission denied, disk full, lock not obtained."""
 
     exit_code = 3
+    transient = True  # trying again may help (a restarting server, a lock released); the steps retry these
 
 
 class WarehouseUnavailableError(EnvironmentFailure):
     """The warehouse cannot be reached or refused the operation."""
+
+
+class WarehouseNotWritableError(WarehouseUnavailableError):
+    """The warehouse can be read but not written (a read-only file or database, no write grant): trying
+    again cannot help until someone changes it."""
+
+    transient = False
 
 
 class StorageError(EnvironmentFailure):

@@ -7,6 +7,7 @@ a folder without its row, which is not a release (`recovery` sets it aside).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -79,6 +80,25 @@ def make_read_only(folder: Path) -> None:
     for file in folder.rglob("*"):
         if file.is_file():
             file.chmod(file.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
+def make_writable(folder: Path) -> None:
+    for file in folder.rglob("*"):
+        if file.is_file():
+            file.chmod(file.stat().st_mode | stat.S_IWUSR)
+
+
+def move_back_to_staging(paths: ReleasePaths, published: Path, staging: Path) -> Path:
+    """Undo `move_into_place` after the commit failed: the folder is no release without its row. Where it
+    cannot go back, it is set aside (out of the consumer-visible tree) all the same. Returns where it is."""
+    try:
+        os.rename(published, staging)
+        make_writable(staging)
+        return staging
+    except OSError:
+        with contextlib.suppress(OSError):
+            return recovery.set_aside(paths, published)
+        return published
 
 
 def move_into_place(paths: ReleasePaths, source: Path, target: Path) -> None:

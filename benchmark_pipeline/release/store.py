@@ -9,7 +9,6 @@ not a release, and the next publish or reuse check of that year (or `cleanup_inc
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 from pathlib import Path
 
@@ -173,6 +172,7 @@ class ReleaseStore:
             created_at = utc_now()
             content = manifest.build(staged, created_at, supersedes=latest.release_id if latest else None)
             final = self.paths.release_dir(year, release_id)
+            staging = staged.path
             try:
                 manifest.write(staged.path, content)
                 publishing.make_read_only(staged.path)
@@ -184,8 +184,8 @@ class ReleaseStore:
             try:
                 self.warehouse.insert_release(row, staged.frames())
             except BaseException:
-                with contextlib.suppress(OSError):
-                    recovery.set_aside(self.paths, final)  # not committed: not a release
+                # Not committed: not a release. Back where it was staged, so a retry of the step publishes it.
+                staged.path = publishing.move_back_to_staging(self.paths, final, staging)
                 raise
             try:
                 pointer.write(self.paths, year, self.latest(year))

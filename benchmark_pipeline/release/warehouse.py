@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 from benchmark_pipeline.release import schema
 from benchmark_pipeline.release.errors import (
     PublishConflictError,
+    WarehouseNotWritableError,
     WarehouseUnavailableError,
     WarehouseURLError,
 )
@@ -32,6 +33,11 @@ _PG_MIGRATION_LOCK_KEY = 7_351_200_401  # pg_advisory_xact_lock key: one schema 
 _ADVICE = (
     "make sure the database server is running and reachable, and that the URL (--warehouse-url or "
     "BENCHMARK_WAREHOUSE_URL) names an existing database and a user allowed to use it; then run again"
+)
+_WRITE_ADVICE = (
+    "give the user that runs the pipeline write access (for SQLite: the warehouse file and its folder; for "
+    "PostgreSQL: INSERT/CREATE grants on a primary, not a standby), or point --warehouse-url / "
+    "BENCHMARK_WAREHOUSE_URL at a writable warehouse; then run again"
 )
 
 _SQL_TYPES = {schema.STR: sa.String, schema.INT: sa.Integer, schema.FLOAT: sa.Float, schema.BOOL: sa.Boolean}
@@ -117,16 +123,33 @@ def translate_errors(url: str):
             "year committed first: run again"
         ) from None
     except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.InternalError) as error:
+        if _is_read_only(error):
+            raise WarehouseNotWritableError(
+                f"the warehouse at {safe_url(url)} cannot be written ({_first_line(error)}); {_WRITE_ADVICE}"
+            ) from None
         raise WarehouseUnavailableError(
             f"the warehouse at {safe_url(url)} failed: {_first_line(error)}; {_ADVICE}"
         ) from None
     except sa_exc.ProgrammingError as error:
         code = getattr(getattr(error, "orig", None), "pgcode", None)
         if code == "42501" or "permission denied" in str(error).lower():
-            raise WarehouseUnavailableError(
-                f"permission denied in the warehouse at {safe_url(url)}: {_first_line(error)}; {_ADVICE}"
+            raise WarehouseNotWritableError(
+                f"permission denied in the warehouse at {safe_url(url)}: {_first_line(error)}; {_WRITE_ADVICE}"
             ) from None
         raise
+
+
+# SQLite: a read-only file or folder; PostgreSQL: SQLSTATE 25006, a read-only transaction or standby.
+_READ_ONLY_PGCODES = {"25006"}
+_READ_ONLY_PHRASES = ("readonly database", "read-only database", "read-only transaction")
+
+
+def _is_read_only(error: BaseException) -> bool:
+    orig = getattr(error, "orig", None)
+    if getattr(orig, "pgcode", None) in _READ_ONLY_PGCODES:
+        return True
+    text = str(orig or error).lower()
+    return any(phrase in text for phrase in _READ_ONLY_PHRASES)
 
 
 def _alembic_config(connection: sa.Connection) -> Config:

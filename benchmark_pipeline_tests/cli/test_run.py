@@ -50,3 +50,30 @@ def test_env_variables_choose_the_folders(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (out / "warehouse.sqlite").is_file()
     assert any((out / "releases" / "2023").glob("2023-r1-*"))
+
+
+def test_an_unreachable_warehouse_is_one_plain_line_and_exit_3_and_hides_the_password(tmp_path):
+    """--year 2024 asks the warehouse for 2023's release before any run starts."""
+    data = copy_data(tmp_path, (2023, 2024))
+    url = "postgresql+psycopg2://analyst:s3cret-pw@127.0.0.1:1/benchmark?connect_timeout=2"
+    for args in (["--year", "2024"], ["--all"]):
+        result = run_cli("run", *args, "--data-dir", str(data), "--output-dir", str(tmp_path / "out"),
+                         "--warehouse-url", url)
+        text = result.stdout + result.stderr
+        assert result.returncode == 3, text
+        assert "Traceback" not in text and "s3cret-pw" not in text
+        assert "127.0.0.1:1" in text and "make sure the database server is running" in text
+    first = run_cli("run", "--year", "2024", "--data-dir", str(data), "--output-dir", str(tmp_path / "out"),
+                    "--warehouse-url", url)
+    assert first.stderr.startswith("error: ") and len(first.stderr.strip().splitlines()) == 1, first.stderr
+
+
+def test_a_file_given_as_a_folder_is_misuse_for_run_and_check(tmp_path):
+    not_a_folder = tmp_path / "out.txt"
+    not_a_folder.write_text("a file")
+    export = DEFAULT_DATA_DIR / "raw" / "2024"
+    for command in (["run", "--year", "2024"], ["check", str(export), "--year", "2024"]):
+        result = run_cli(*command, env_extra={"BENCHMARK_OUTPUT_DIR": str(not_a_folder)})
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert f"{not_a_folder} (--output-dir / BENCHMARK_OUTPUT_DIR) is a file, not a folder" in result.stderr
+        assert "Traceback" not in result.stderr

@@ -10,7 +10,6 @@ of the command line, `dagster job backfill`, which reuses every release.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time

@@ -104,7 +104,7 @@ def test_readme_hidden_and_lock_files_are_not_part_of_the_export(scratch_data_di
     write_export(scratch_data_dir, 2025, "Eksporten kommer i november", name="README.txt")
     write_export(scratch_data_dir, 2025, "x", name=".DS_Store")
     assert not tick(benchmark_resource, instance).run_requests
-    export = write_export(scratch_data_dir, 2025, EXPORT_A)
+    write_export(scratch_data_dir, 2025, EXPORT_A)
     first = tick(benchmark_resource, instance)
     assert requested_years(first) == ["2025"]
     assert json.loads(first.cursor)["2025"] == year_inputs_sha256(benchmark_resource.settings(), 2025)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import threading
@@ -18,7 +19,7 @@ from benchmark_pipeline.release import (
     UnknownTableError,
     read_table,
 )
-from benchmark_pipeline.release import errors, files, manifest, pointer, recovery
+from benchmark_pipeline.release import errors, files, manifest, pointer, publishing
 from benchmark_pipeline.release import warehouse as warehouse_module
 from benchmark_pipeline.release.fingerprint import sha256_file
 from benchmark_pipeline_tests.release.conftest import Publisher
@@ -253,7 +254,7 @@ def test_a_crash_between_rename_and_commit_leaves_no_release(store, publisher, m
     """A hard crash (no exception handler ran): the folder sits in <year>/ without its row."""
     first = publisher.publish(2024)
     monkeypatch.setattr(warehouse_module.Warehouse, "insert_release", _boom)
-    monkeypatch.setattr(recovery, "set_aside", lambda paths, folder: folder)  # the handler never ran
+    monkeypatch.setattr(publishing, "move_back_to_staging", lambda paths, folder, staging: folder)  # no handler ran
     with pytest.raises(Crash):
         publisher.publish(2024, bump=0.04)
     monkeypatch.undo()
@@ -377,6 +378,22 @@ def test_consumer_read_table_matches_the_files(store, publisher):
         from_file = pd.read_parquet(release.path / "tables" / f"{name}.parquet")
         assert from_sql.astype(str).values.tolist() == from_file.astype(str).values.tolist()
         assert list(from_sql.columns) == list(from_file.columns)
+
+
+def test_a_publish_whose_commit_failed_is_staged_again_and_a_retry_publishes_it(store, publisher, monkeypatch):
+    """A retried step reads the staged path it was given: the folder must be back there, writable."""
+    staged = publisher.stage(2024)
+    staging = staged.path
+    with monkeypatch.context() as mp:
+        mp.setattr(warehouse_module.Warehouse, "insert_release", _boom)
+        with pytest.raises(Crash):
+            store.publish(staged)
+    assert store.releases(2024) == [] and not any(p.is_dir() for p in store.year_dir(2024).iterdir())
+    assert staged.path == staging and staging.is_dir()
+    assert all(os.access(f, os.W_OK) for f in staging.rglob("*") if f.is_file())
+    retried = dataclasses.replace(staged)  # as the retry loads it: the staged release it was handed
+    release = store.publish(retried)
+    assert release.release_id == staged.release_id and store.verify(release) == []
 
 
 def test_a_publish_that_failed_before_the_rename_can_be_retried(store, publisher, monkeypatch):

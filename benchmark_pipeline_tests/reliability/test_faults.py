@@ -184,6 +184,7 @@ ENVIRONMENT_FAILURES = {
     "release folder not writable": ("cannot publish 2023-r2-", "permission"),
     # names the folder; "what to do" needs a pre-flight check in cli/run.py (lead's change, see the report)
     "output folder not writable": ("/out is not writable", "fix its permissions"),
+    "warehouse read-only": ("warehouse.sqlite cannot be written", "readonly database", "write access"),
     "warehouse port closed": ("127.0.0.1:1", "warehouse", "make sure the database server is running"),
     "warehouse database missing": ("does not exist", "warehouse", "make sure the database server is running"),
 }
@@ -214,10 +215,11 @@ def environment_failures(tmp_path_factory, published_2023):
             fault = "staged:enospc"
         elif name == "disk full while publishing":
             fault = "manifest:enospc"
-        elif name in ("release folder not writable", "output folder not writable"):
-            target = out / "releases" / "2023" if name.startswith("release") else out
+        elif name in ("release folder not writable", "output folder not writable", "warehouse read-only"):
+            target = {"release folder not writable": out / "releases" / "2023", "output folder not writable": out,
+                      "warehouse read-only": out / "warehouse.sqlite"}[name]
             if not _immutable(target):
-                skipped[name] = "cannot make a folder unwritable here (root without chattr)"
+                skipped[name] = f"cannot make {target.name} unwritable here (root without chattr)"
                 continue
             locked.append(target)
         elif name == "warehouse port closed":
