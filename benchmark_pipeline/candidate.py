@@ -68,6 +68,7 @@ class ReleaseCandidate:
     previous_release_id: str | None  # the release of year - 1 this year is compared with
     code_versions: Mapping[str, str]
     settings: Mapping[str, object]  # the result-changing settings
+    rows_quarantined: int = 0  # left out of the tables (not of the fingerprint): a published year warns of them
 
 
 def build_candidate(
@@ -103,6 +104,7 @@ def build_candidate(
         previous_release_id=previous_release_id,
         code_versions=dict(code_versions),
         settings=result_settings,
+        rows_quarantined=int(validation.counts["rows_quarantined"]),
     )
 
 

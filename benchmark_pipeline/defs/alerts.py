@@ -1,4 +1,5 @@
-"""Failure alerts: what the run-failure sensor records about a failed run, and where.
+"""Alerts: what the run-failure sensor records about a failed run, the warning a year published without
+its quarantined rows raises, and where they go.
 
 Every alert goes to three places, in this order:
 1. a structured log line (one JSON object) on the `benchmark_pipeline.alerts` logger and the sensor's log;
@@ -27,9 +28,14 @@ from dagster import DagsterEventType, DagsterInstance, DagsterRun
 
 from benchmark_pipeline.defs.failures import INPUT_MISSING, step_exit_code
 from benchmark_pipeline.defs.tags import BACKFILL_TAG, PARTITION_TAG, TRIGGER_TAG
-from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INPUT
+from benchmark_pipeline.errors import EXIT_CONTENT, EXIT_ENVIRONMENT, EXIT_INPUT, EXIT_OK
 
 WEBHOOK_TIMEOUT_SECONDS = 5.0
+ALERT_TITLES = {
+    "run_failure": "benchmark run failed",
+    "unusable_input": "benchmark input unusable",
+    "quarantine_warning": "benchmark published with quarantined rows",
+}
 MAX_MESSAGE_CHARS = 1000
 
 logger = logging.getLogger("benchmark_pipeline.alerts")
@@ -135,6 +141,25 @@ def unusable_input_alert(survey_year: int, message: str, inputs_sha256: str) -> 
     }
 
 
+def quarantine_warning(run_id: str, candidate, release_id: str, quarantine_dir: Path) -> dict[str, Any]:
+    """The warning for a year published without some of its rows: someone should fix the export (exit 0)."""
+    return {
+        "kind": "quarantine_warning",
+        "severity": "warning",
+        "time": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "run_id": run_id,
+        "survey_year": candidate.survey_year,
+        "release_id": release_id,
+        "exit_code": EXIT_OK,
+        "rows_quarantined": candidate.rows_quarantined,
+        "message": _cut(
+            f"{candidate.survey_year} was published as {release_id} without {candidate.rows_quarantined} "
+            f"quarantined row(s) of {candidate.export.files[0].name if candidate.export.files else 'the export'}; "
+            f"the rows and their reasons are in {quarantine_dir}: fix the export and drop it in again"
+        ),
+    }
+
+
 def append_alert(path: Path, alert: dict[str, Any]) -> Path:
     """Append the alert as one JSON line (a single write in append mode, so concurrent writers don't interleave)."""
     path = Path(path)
@@ -182,10 +207,11 @@ def record_alert(
 ) -> dict[str, Any]:
     """Log, append to `alerts_file` and, given a webhook URL, POST one alert. Returns where it went."""
     line = json.dumps(alert, ensure_ascii=False, sort_keys=True)
-    what = "benchmark input unusable" if alert.get("kind") == "unusable_input" else "benchmark run failed"
-    logger.error("%s: %s", what, line)
+    what = ALERT_TITLES.get(alert.get("kind"), "benchmark run failed")
+    level = logging.WARNING if alert.get("severity") == "warning" else logging.ERROR
+    logger.log(level, "%s: %s", what, line)
     if log is not None:
-        log.error(f"{what}: {line}")
+        (log.warning if level == logging.WARNING else log.error)(f"{what}: {line}")
     path = append_alert(alerts_file, alert)
     delivered = post_webhook(webhook_url, alert, timeout=timeout) if webhook_url else None
     return {"file": str(path), "webhook_delivered": delivered}

@@ -78,6 +78,12 @@ def test_run(case, corpus_runs):
         assert result.returncode == 0, text
         assert f"{case.year}: published {case.year}-r1-" in result.stdout
         assert (out / "quarantine" / str(case.year)).is_dir()
+        if case.status == "quarantine":  # reported in the summary and alerted as a warning
+            alerts = [json.loads(line) for line in (out / "alerts" / "alerts.jsonl").read_text().splitlines()]
+            (warning,) = [a for a in alerts if a["kind"] == "quarantine_warning"]
+            assert warning["survey_year"] == case.year and warning["exit_code"] == 0
+            assert f"warning: {warning['rows_quarantined']} row(s) quarantined" in result.stdout
+            assert warning["rows_quarantined"] > 0 and warning["release_id"] in result.stdout
         return
     assert result.returncode == case.exit_code, text
     assert f"{case.year}: not published (exit {case.exit_code})" in result.stderr

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from dagster import AssetExecutionContext, Backoff, Jitter, MetadataValue, RetryPolicy, asset
 
+from benchmark_pipeline.defs.alerts import quarantine_warning, record_alert
 from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.gc_pause import collector_paused
 from benchmark_pipeline.defs.resources import BenchmarkSettings
@@ -190,6 +191,9 @@ def published_release(context: AssetExecutionContext, benchmark: BenchmarkSettin
     with user_facing_failures():
         store = benchmark.release_store()
         release = staged_release.reused or store.publish(staged_release.staged)
+    candidate = staged_release.candidate
+    if staged_release.reused is None and candidate.rows_quarantined:
+        _warn_of_quarantine(context, benchmark, candidate, release.release_id)
     manifest = release.manifest
     outputs = manifest.get("files", [])
     context.add_output_metadata(
@@ -197,9 +201,22 @@ def published_release(context: AssetExecutionContext, benchmark: BenchmarkSettin
             "release_id": release.release_id,
             "revision": release.revision,
             "reused": staged_release.reused is not None,
+            "rows_quarantined": candidate.rows_quarantined,
             "release_path": MetadataValue.path(str(release.path)),
             "national_report": MetadataValue.path(str(release.reports_dir / "national.html")),
             "outputs": MetadataValue.json(outputs if isinstance(outputs, (list, dict)) else str(outputs)),
         }
     )
     return release
+
+
+def _warn_of_quarantine(context: AssetExecutionContext, benchmark: BenchmarkSettings, candidate, release_id: str) -> None:
+    """Published, but without some rows: a warning on the alert channel (the release stands whatever happens
+    to the alert, so a failure to record it is logged, not raised)."""
+    settings = benchmark.settings()
+    quarantine_dir = settings.quarantine_dir(candidate.survey_year) / context.run_id
+    alert = quarantine_warning(context.run_id, candidate, release_id, quarantine_dir)
+    try:
+        record_alert(alert, settings.alerts_file, webhook_url=settings.alert_webhook_url, log=context.log)
+    except OSError as exc:
+        context.log.warning(f"the quarantine warning could not be recorded in {settings.alerts_file}: {exc}")
