@@ -5,6 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from benchmark_pipeline.settings import DEFAULT_DATA_DIR
 from benchmark_pipeline_tests.reliability.helpers import run_cli  # the checkout's code, as a real process
 
@@ -55,7 +57,8 @@ def test_env_variables_choose_the_folders(tmp_path):
 def test_an_unreachable_warehouse_is_one_plain_line_and_exit_3_and_hides_the_password(tmp_path):
     """--year 2024 asks the warehouse for 2023's release before any run starts."""
     data = copy_data(tmp_path, (2023, 2024))
-    url = "postgresql+psycopg2://analyst:s3cret-pw@127.0.0.1:1/benchmark?connect_timeout=2"
+    url = sa.URL.create("postgresql+psycopg2", username="analyst", password="s3cret-pw", host="127.0.0.1", port=1,
+                        database="benchmark", query={"connect_timeout": "2"}).render_as_string(hide_password=False)
     for args in (["--year", "2024"], ["--all"]):
         result = run_cli("run", *args, "--data-dir", str(data), "--output-dir", str(tmp_path / "out"),
                          "--warehouse-url", url)
