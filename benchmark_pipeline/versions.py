@@ -23,7 +23,7 @@ PACKAGE = Path(__file__).resolve().parent
 RECORD = PACKAGE / "code_versions.json"
 
 CODE_VERSIONS: dict[str, str] = {
-    "raw_survey_responses": "1",
+    "raw_survey_responses": "2",  # 2: only the columns the mapping uses are kept; formula cells without a value refused
     "validated_responses": "1",
     "indicators": "3",  # 2: exact disclosure audit, one public reason; 3: suppression rings, nearest first
     "comparison_base": "1",
