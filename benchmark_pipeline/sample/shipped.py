@@ -11,12 +11,23 @@ the paragraph before section 1):
   exactly one responding kommune below 5 (complementary suppression must act); non-response rows
   (kommune pre-filled, nothing else answered); free-text comments, one with a CPR-like number and an
   e-mail address; a few warnings (partial rankings), nothing that would be quarantined.
-- 2024 and 2025 use the 2024 instrument (`ai_use`, barrier `ny_teknologi`) and drift upwards.
+- every year: the large kommuner of the profile (`kommune_respondents`: København, Aarhus, Odense, Aalborg,
+  Frederiksberg) with 9 or more respondents each, more than any other kommune, so that disclosure control
+  reaches them last: they are published every year and their pages show a trend.
+- 2024 and 2025 use the 2024 instrument (`ai_use`, barrier `ny_teknologi`) and have more respondents
+  (214, 263).
+- every year tells its profile's story, not the draw's: the national counts of every single-choice and
+  multi-select option are the profile's shares exactly (2023's headline counts aside), and the ranking is
+  drawn again until each option's first and top-3 share is within `RANKED_TOLERANCE` standard errors of
+  what the profile's weights give. So between 2023 and 2025 the story's big moves are significant
+  nationally (score test, BH q < 0.05 within each question family) and most changes are not, for any seed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from itertools import permutations
 from pathlib import Path
 
 import numpy as np
@@ -25,15 +36,22 @@ import pandas as pd
 from benchmark_pipeline.ingest.layouts import BY_NAME
 from benchmark_pipeline.ingest.layouts.writing import response_mask
 from benchmark_pipeline.ingest.textfile import TEXT
-from benchmark_pipeline.instrument import MAX_RANK, YearInstrument, load_year
+from benchmark_pipeline.instrument import MAX_RANK, Question, YearInstrument, load_year
 from benchmark_pipeline.reference import Kommuner, load_kommuner
 from benchmark_pipeline.sample.generate import answers_from_kommuner, generate_answers
-from benchmark_pipeline.sample.profiles import profile_for
+from benchmark_pipeline.sample.profiles import DEFAULT_OPTION_WEIGHT, YearProfile, profile_for
 from benchmark_pipeline.sample.texts import COMMENTS, PII_COMMENTS
 from benchmark_pipeline.sample.writers import write_export
 
 DEFAULT_SEED = 2023
 MIN_BIG = 5  # the disclosure minimum the samples are designed around
+# A pool: the small kommuner of one cell (this many: each one the exact audit finds a value of costs one more
+# suppression) and their respondents together (at least), beside this many big kommuner of the same cell.
+POOL_SMALL = 2
+POOL_HIDDEN = 6
+BIGS_BESIDE_SMALL = 3
+# How far (in standard errors) a year's drawn ranking may be from its profile's expected shares.
+RANKED_TOLERANCE = 1.5
 
 
 @dataclass(frozen=True)
@@ -58,9 +76,9 @@ SAMPLE_YEARS: dict[int, SampleSpec] = {
             "further_potential": {"ja": 111, "nej": 18, "ved_ikke": 13},
         },
     ),
-    2024: SampleSpec(respondents=163, nonresponses=23, filename="dataset.csv", encoding="cp1252", separator=";",
+    2024: SampleSpec(respondents=214, nonresponses=29, filename="dataset.csv", encoding="cp1252", separator=";",
                      newline="\r\n"),
-    2025: SampleSpec(respondents=178, nonresponses=7, filename="dataunderstoettelse_2025_syntetisk.xlsx"),
+    2025: SampleSpec(respondents=263, nonresponses=12, filename="dataunderstoettelse_2025_syntetisk.xlsx"),
 }
 
 # Figure orders of the 2023 article (most common / highest first) over the options they rank.
@@ -75,53 +93,102 @@ ORDER_2023 = {
 # ------------------------------------------------------------------------------------------ kommuner
 
 
-def design_kommune_counts(rng: np.random.Generator, kommuner: Kommuner, n_valid: int) -> tuple[np.ndarray, dict]:
+def design_kommune_counts(
+    rng: np.random.Generator, kommuner: Kommuner, n_valid: int, fixed: Mapping[str, tuple[int, int]] | None = None,
+) -> tuple[np.ndarray, dict]:
     """Respondents per kommune (array over `kommuner.codes`) with the disclosure-exercising shape.
 
-    One region R and one kommunegruppe G are chosen; every responding kommune in R or G has >= 5
-    respondents except exactly one in R (not in G) and exactly one in G (not in R). Outside R and G,
-    4-6 more kommuner get >= 5 and the rest of the respondents spread 1-4 per kommune.
+    Kommuner are placed by cell: the kommuner sharing a region and a kommunegruppe, which only their
+    own published values tell apart. `fixed` (the profile's `kommune_respondents`) maps kommune codes to
+    an inclusive range of respondents; each of those kommuner gets a count from its range. Every other
+    kommune with 5 or more gets 5 up to one below the smallest fixed count: disclosure control gives up
+    the smallest published kommune near a hidden one first, so it reaches a fixed kommune last, and a
+    hidden kommune always has published ones of its own cell to be protected by (`BIGS_BESIDE_SMALL`).
+
+    - One region R and one kommunegruppe G: every responding kommune in them has >= 5 respondents except
+      exactly one in R (not in G) and exactly one in G (not in R), so complementary suppression acts.
+      Each of the two small ones shares its cell with big ones.
+    - Elsewhere, away from R, G and the cells of fixed kommuner, pools, a region at a time in turn (those
+      without respondents first): in one cell `POOL_SMALL` small kommuner of 1-4 (together >=
+      `POOL_HIDDEN`, so they protect each other) beside `BIGS_BESIDE_SMALL` big ones, while the
+      respondents last.
+    - What is left after that goes to the big kommuner in turn, the fixed ones first.
     """
     table = kommuner.table
-    region = table["region_kode"].to_numpy()
-    group = table["kommunegruppe_kode"].to_numpy()
-    k = len(table)
-    regions = sorted(set(region))
-    r_star = regions[rng.integers(len(regions))]
-    in_r = region == r_star
-    groups = [g for g in sorted(set(group)) if ((group == g) & ~in_r).sum() >= 3 and (in_r & (group != g)).sum() >= 3]
-    g_star = groups[rng.integers(len(groups))]
-    in_g = group == g_star
-    counts = np.zeros(k, dtype=np.int64)
-    big_r = rng.choice(np.flatnonzero(in_r & ~in_g), size=2, replace=False)
-    small_r = rng.choice(np.setdiff1d(np.flatnonzero(in_r & ~in_g), big_r))
-    big_g = rng.choice(np.flatnonzero(in_g & ~in_r), size=2, replace=False)
-    small_g = rng.choice(np.setdiff1d(np.flatnonzero(in_g & ~in_r), big_g))
-    outside = np.flatnonzero(~(in_r | in_g))
-    big_out = rng.choice(outside, size=int(rng.integers(4, 7)), replace=False)
-    bigs = np.concatenate([big_r, big_g, big_out])
-    counts[bigs] = rng.integers(MIN_BIG, 10, size=len(bigs))
-    counts[[small_r, small_g]] = rng.integers(1, MIN_BIG, size=2)
+    codes = list(kommuner.codes)
+    fixed = dict(fixed or {})
+    unknown = sorted(set(fixed) - set(codes))
+    if unknown:
+        raise ValueError(f"fixed kommuner not in the reference table: {unknown}")
+    if any(lo < MIN_BIG or hi < lo for lo, hi in fixed.values()):
+        raise ValueError(f"fixed kommuner need ranges of at least {MIN_BIG} respondents")
+    region = table["region_kode"].to_numpy().astype(str)
+    group = table["kommunegruppe_kode"].to_numpy().astype(str)
+    cell = np.char.add(np.char.add(region, "/"), group)
+    is_fixed = np.isin(np.asarray(codes, dtype=object), list(fixed))
+    fixed_cells = set(cell[is_fixed])
+
+    def usable(mask: np.ndarray, smalls: int) -> list[str]:
+        """Cells inside `mask`, none with a fixed kommune, with room for `smalls` small kommuner and the big
+        ones beside them."""
+        need = smalls + BIGS_BESIDE_SMALL
+        return sorted(c for c in set(cell[mask]) if c not in fixed_cells and ((cell == c) & ~is_fixed).sum() >= need)
+
+    pairs = [(r, g) for r in sorted(set(region)) for g in sorted(set(group))
+             if usable((region == r) & (group != g), 1) and usable((group == g) & (region != r), 1)]
+    r_star, g_star = pairs[rng.integers(len(pairs))]
+    in_r, in_g = region == r_star, group == g_star
+    counts = np.zeros(len(codes), dtype=np.int64)
+    fixed_idx = np.flatnonzero(is_fixed)
+    for i in fixed_idx:
+        lo, hi = fixed[codes[i]]
+        counts[i] = rng.integers(lo, hi + 1)
+    big_max = min((lo for lo, _ in fixed.values()), default=2 * MIN_BIG) - 1
+    bigs: list[int] = []
+
+    def big_sizes() -> np.ndarray:
+        return rng.integers(MIN_BIG, big_max + 1, size=BIGS_BESIDE_SMALL)
+
+    def place(cells: list[str], small: np.ndarray, big: np.ndarray) -> list[int]:
+        """Small kommuner and the big ones beside them in one of `cells` (seeded); the small ones' indices."""
+        members = rng.permutation(np.flatnonzero((cell == cells[rng.integers(len(cells))]) & ~is_fixed))
+        counts[members[:len(small)]] = small
+        counts[members[len(small):len(small) + len(big)]] = big
+        bigs.extend(int(b) for b in members[len(small):len(small) + len(big)])
+        return [int(m) for m in members[:len(small)]]
+
+    smalls = {
+        key: codes[place(usable(mask, 1), rng.integers(1, MIN_BIG, size=1), big_sizes())[0]]
+        for mask, key in ((in_r & ~in_g, "region_small"), (in_g & ~in_r, "kommunegruppe_small"))
+    }
     remaining = n_valid - int(counts.sum())
     if remaining < 0:
         raise ValueError(f"{n_valid} respondents are too few for the designed sample shape")
-    for idx in rng.permutation(np.setdiff1d(outside, big_out)):
-        if remaining == 0:
-            break
-        take = min(int(rng.integers(1, MIN_BIG)), remaining)
-        counts[idx] = take
-        remaining -= take
+
+    # Pools a region at a time, the regions without respondents so far first (seeded order otherwise).
+    outside = ~(in_r | in_g)
+    order = sorted(rng.permutation(sorted(set(region))), key=lambda r: bool(counts[region == r].any()))
+    by_region = [list(rng.permutation(usable(outside & (region == r), POOL_SMALL))) for r in order]
+    while any(by_region):
+        for cells in by_region:
+            if not cells:
+                continue
+            small = rng.integers(1, MIN_BIG, size=POOL_SMALL)
+            while small.sum() < POOL_HIDDEN:
+                small = rng.integers(1, MIN_BIG, size=POOL_SMALL)
+            big = big_sizes()
+            if int(small.sum() + big.sum()) > remaining:
+                by_region = []
+                break
+            place([cells.pop()], small, big)
+            remaining -= int(small.sum() + big.sum())
+    growing = np.concatenate([fixed_idx, np.asarray(bigs, dtype=np.int64)])
     i = 0
-    while remaining > 0:  # more respondents than small kommuner can hold: grow the big ones
-        counts[bigs[i % len(bigs)]] += 1
+    while remaining > 0:  # still more: the big ones grow in turn, the fixed first (so they stay the largest)
+        counts[growing[i % len(growing)]] += 1
         remaining -= 1
         i += 1
-    codes = list(kommuner.codes)
-    design = {
-        "region": r_star, "kommunegruppe": g_star,
-        "region_small": codes[small_r], "kommunegruppe_small": codes[small_g],
-        "protected": np.flatnonzero(in_r | in_g),
-    }
+    design = {"region": r_star, "kommunegruppe": g_star, **smalls, "protected": np.flatnonzero(in_r | in_g)}
     return counts, design
 
 
@@ -148,6 +215,42 @@ def _fix_single(rng, frame: pd.DataFrame, qid: str, option_ids: tuple[str, ...],
     frame[qid] = pd.Categorical.from_codes(codes, categories=list(option_ids))
 
 
+def _fix_multi(rng, frame: pd.DataFrame, q: Question, probs: Mapping[str, float], exclusive: str | None) -> None:
+    """Make the ticks of each option of multi-select `q` exact: round(p x n) of the n respondents who
+    answered it without its exclusive option (those are left as drawn). Ticks are added to random
+    respondents without one, or taken from random respondents with another tick left (so nobody who
+    answered ends up with none)."""
+    cols = [f"{q.id}__{o}" for o in q.option_ids]
+    m = frame[cols].to_numpy(dtype=np.int8, copy=True)
+    eligible = m.any(axis=1)
+    if exclusive in q.option_ids:
+        eligible &= m[:, q.option_ids.index(exclusive)] == 0
+    n = int(eligible.sum())
+    for j, o in enumerate(q.option_ids):
+        if o == exclusive:
+            continue
+        target = int(np.floor(probs.get(o, DEFAULT_OPTION_WEIGHT) * n + 0.5))
+        have = int(m[eligible, j].sum())
+        if have < target:
+            rows = rng.choice(np.flatnonzero(eligible & (m[:, j] == 0)), size=target - have, replace=False)
+            m[rows, j] = 1
+        elif have > target:
+            rows = np.flatnonzero(eligible & (m[:, j] == 1) & (m.sum(axis=1) > 1))
+            m[rng.choice(rows, size=min(have - target, len(rows)), replace=False), j] = 0
+    for j, col in enumerate(cols):
+        frame[col] = m[:, j]
+
+
+def _drop_own_text_not_chosen(frame: pd.DataFrame, instrument: YearInstrument) -> None:
+    """After the marginals are fixed, an own "Andet" text stays only where `andet` is still chosen."""
+    for q in instrument.questions:
+        col = f"{q.id}__andet_tekst"
+        if col not in frame:
+            continue
+        chosen = (frame[q.id].astype(object) == "andet") if q.kind == "single" else (frame[f"{q.id}__andet"] == 1)
+        frame[col] = frame[col].where(chosen.to_numpy())
+
+
 def _relabel_multi(frame: pd.DataFrame, qid: str, order: tuple[str, ...]) -> None:
     cols = [f"{qid}__{o}" for o in order]
     counts = frame[cols].sum().to_numpy()
@@ -166,6 +269,43 @@ def barrier_scores(frame: pd.DataFrame, option_ids: tuple[str, ...]) -> pd.Serie
         vc = frame[col].astype(object).value_counts()
         points = points.add((MAX_RANK - r) * vc.reindex(points.index, fill_value=0), fill_value=0)
     return points / (3 * max(n, 1)) * 100
+
+
+def expected_ranked_shares(q: Question, profile: YearProfile) -> tuple[np.ndarray, np.ndarray]:
+    """The shares the profile's Plackett-Luce weights give each option of ranked `q`: ranked first, and in
+    the top 3, among the respondents who ranked any (with the profile's mix of 1, 2 or 3 ranked)."""
+    w = np.array([profile.barrier_weights.get(o, DEFAULT_OPTION_WEIGHT * 10) for o in q.option_ids], dtype=float)
+    w = w / w.sum()
+    within = np.zeros((MAX_RANK, len(w)))  # P(option ranked at position r)
+    for order in permutations(range(len(w)), MAX_RANK):
+        prob, left = 1.0, 1.0
+        for o in order:
+            prob *= w[o] / left
+            left -= w[o]
+        within[np.arange(MAX_RANK), order] += prob
+    ranked = np.asarray(profile.ranked_counts[1:], dtype=float)
+    ranked = ranked / ranked.sum()  # P(1, 2 or 3 ranked | any)
+    top = sum(ranked[c - 1] * within[:c].sum(axis=0) for c in range(1, MAX_RANK + 1))
+    return within[0], top
+
+
+def _ranking_near_profile(frame: pd.DataFrame, q: Question, profile: YearProfile) -> bool:
+    """The drawn ranking is within `RANKED_TOLERANCE` standard errors of the profile's expected first and
+    top-3 share for every option, so that a year's barriers tell the profile's story, not the draw's."""
+    cols = [f"{q.id}__{r}" for r in range(1, MAX_RANK + 1)]
+    ranks = frame[cols].astype(object)
+    any_ranked = ranks.notna().any(axis=1)
+    n = int(any_ranked.sum())
+    if n == 0:
+        return True
+    first, top = expected_ranked_shares(q, profile)
+    drawn_first = np.array([(ranks[cols[0]] == o).sum() for o in q.option_ids]) / n
+    drawn_top = np.array([(ranks == o).any(axis=1).sum() for o in q.option_ids]) / n
+    for drawn, expected in ((drawn_first, first), (drawn_top, top)):
+        se = np.sqrt(expected * (1 - expected) / n)
+        if (np.abs(drawn - expected) > RANKED_TOLERANCE * se + 0.5 / n).any():
+            return False
+    return True
 
 
 def _relabel_ranked(frame: pd.DataFrame, option_ids: tuple[str, ...], order: tuple[str, ...]) -> None:
@@ -237,35 +377,40 @@ def build_sample_year(
     instrument = instrument or load_year(data_dir, survey_year)
     kommuner = kommuner or load_kommuner(data_dir)
     rng = np.random.default_rng([int(seed), survey_year, 7])
-    counts, design = design_kommune_counts(rng, kommuner, spec.respondents)
+    profile = profile_for(survey_year)
+    counts, design = design_kommune_counts(rng, kommuner, spec.respondents, profile.kommune_respondents)
     kommune_index = np.repeat(np.arange(len(counts)), counts)
     kommune_index = rng.permutation(kommune_index)
     may_skip_kommune = (counts >= 7)
     may_skip_kommune[design["protected"]] = False
     may_skip = may_skip_kommune[kommune_index]
-    profile = profile_for(survey_year)
     codes = tuple(kommuner.codes)
     for _attempt in range(500):
         valid = answers_from_kommuner(rng, instrument, codes, kommune_index, profile=profile, may_skip=may_skip,
                                       andet_text=BY_NAME[instrument.layout].own_text_in_choice)
-        for qid in ("data_use_change", "further_potential"):
-            if not instrument.has(qid):
+        for q in instrument.of_kind("single"):
+            fixed = (spec.fixed_counts or {}).get(q.id)
+            if fixed is None and q.id in profile.single:
+                answered = int(valid[q.id].notna().sum())
+                weights = profile.single[q.id]
+                fixed = _largest_remainder({o: weights.get(o, DEFAULT_OPTION_WEIGHT) for o in q.option_ids}, answered)
+            if fixed is not None:
+                _fix_single(rng, valid, q.id, q.option_ids, fixed)
+        for q in instrument.of_kind("multi"):
+            if q.id in profile.multi:
+                _fix_multi(rng, valid, q, profile.multi[q.id], profile.exclusive.get(q.id, (None, 0.0))[0])
+        _drop_own_text_not_chosen(valid, instrument)
+        if survey_year == 2023:
+            _relabel_multi(valid, "use_contexts", ORDER_2023["use_contexts"])
+            _relabel_multi(valid, "anchoring_levels", ORDER_2023["anchoring_levels"])
+            _relabel_ranked(valid, instrument.question("barriers").option_ids, ORDER_2023["barriers"])
+            if not orders_hold_2023(valid, instrument):
                 continue
-            option_ids = instrument.question(qid).option_ids
-            fixed = (spec.fixed_counts or {}).get(qid)
-            if fixed is None:
-                answered = int(valid[qid].notna().sum())
-                fixed = _largest_remainder({o: profile.single[qid].get(o, 0.0) for o in option_ids}, answered)
-            _fix_single(rng, valid, qid, option_ids, fixed)
-        if survey_year != 2023:
-            break
-        _relabel_multi(valid, "use_contexts", ORDER_2023["use_contexts"])
-        _relabel_multi(valid, "anchoring_levels", ORDER_2023["anchoring_levels"])
-        _relabel_ranked(valid, instrument.question("barriers").option_ids, ORDER_2023["barriers"])
-        if orders_hold_2023(valid, instrument):
+        if all(_ranking_near_profile(valid, q, profile) for q in instrument.of_kind("ranked")):
             break
     else:  # pragma: no cover - the profile makes this practically impossible
-        raise RuntimeError(f"could not draw a {survey_year} sample with the article's figure orders")
+        raise RuntimeError(f"could not draw a {survey_year} sample with the article's figure orders and a ranking "
+                           "near its profile")
     _ensure_free_text(rng, valid, instrument, survey_year)
     nonresp = _nonresponse_rows(valid, [codes[i] for i in rng.integers(0, len(codes), size=spec.nonresponses)])
     frame = pd.concat([valid, nonresp], ignore_index=True)
@@ -312,11 +457,15 @@ README = """# Syntetiske data / Synthetic data ({year})
 {year}-eksporten ({layout_da}) af spørgeskemaet om kommunernes brug af borgerrelaterede data, så pipelinen
 kan køres og testes. Navne, e-mailadresser og CPR-lignende numre i filerne er opdigtede.
 {headline_da}
+Årene fortæller én historie: kommunerne bruger langsomt data mere. {large_da}
+
 **English.** The files in this folder are **synthetic**: generated by `benchmark-pipeline generate-sample`
 (seed {seed}); they contain no real responses, people or personal data. They imitate the {year} export
 ({layout_en}) of the survey on Danish kommuner's use of citizen-related data so the pipeline can be run and
 tested. Names, e-mail addresses and CPR-like numbers in the files are invented.
 {headline_en}
+The years tell one story: kommuner slowly use data more. {large_en}
+
 | | |
 |---|---|
 | file(s) | {files} |
@@ -348,12 +497,18 @@ def write_sample_year(survey_year: int, data_dir: Path | None = None, seed: int 
                        "potential; the orders of the article's figures hold too.\n")
     else:
         headline_da = headline_en = ""
+    per_kommune = frame.loc[responded, "kommune"].value_counts()
+    names = dict(zip(kommuner.table["kommune_kode"], kommuner.table["kommune_navn"]))
+    large = ", ".join(f"{names[k]} {int(per_kommune.get(k, 0))}" for k in profile_for(survey_year).kommune_respondents)
+    large_da = f"Store kommuner med mange svar hvert år (respondenter i {survey_year}): {large}."
+    large_en = f"Large kommuner with many respondents every year (respondents in {survey_year}): {large}."
     layout = BY_NAME[instrument.layout]
     encoding = "—" if layout.kind is not TEXT else (
         f"{spec.encoding}, `{spec.separator}`" + (", CRLF" if spec.newline == "\r\n" else ""))
     readme = README.format(
         year=survey_year, seed=seed, layout=layout.name, layout_da=layout.title[0],
-        layout_en=layout.title[1], headline_da=headline_da, headline_en=headline_en,
+        layout_en=layout.title[1], headline_da=headline_da, headline_en=headline_en, large_da=large_da,
+        large_en=large_en,
         files=", ".join(f"`{p.name}`" for p in written), encoding=encoding,
         respondents=int(responded.sum()), nonresponses=int((~responded).sum()), rows=len(frame),
     )

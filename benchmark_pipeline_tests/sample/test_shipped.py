@@ -1,5 +1,6 @@
 """The shipped sample years: 2023 headline numbers and figure orders, disclosure-exercising shape, validity,
-drift between years, and that data/raw holds exactly what the generator writes."""
+the large kommuner published every year, the national story (significant where it should be), and that
+data/raw holds exactly what the generator writes."""
 
 from __future__ import annotations
 
@@ -11,10 +12,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from openpyxl import load_workbook
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import test_proportions_2indep as score_test
 
 from benchmark_pipeline.instrument import MAX_RANK, load_year
-from benchmark_pipeline.sample import DEFAULT_SEED, SAMPLE_YEARS, build_sample_year, response_mask, write_sample_years
-from benchmark_pipeline.sample.shipped import barrier_scores
+from benchmark_pipeline.sample import (
+    DEFAULT_SEED,
+    SAMPLE_YEARS,
+    build_sample_year,
+    profile_for,
+    response_mask,
+    write_sample_years,
+)
+from benchmark_pipeline.sample.profiles import LARGE_KOMMUNER
+from benchmark_pipeline.sample.shipped import MIN_BIG, barrier_scores, design_kommune_counts, expected_ranked_shares
 from benchmark_pipeline_tests.sample.roundtrip import comparable, decode_forms, decode_surveyxact
 
 YEARS = (2023, 2024, 2025)
@@ -100,6 +111,167 @@ def test_disclosure_exercising_shape(samples, kommuner, year):
     for level in ("region_kode", "kommunegruppe_kode"):
         small_members = per_kommune.groupby(table.loc[per_kommune.index, level].to_numpy()).apply(lambda s: (s < 5).sum())
         assert (small_members == 1).any(), f"no {level} with exactly one responding kommune below 5"
+
+
+def _cell(kommuner):
+    table = kommuner.table.set_index("kommune_kode")
+    return table["region_kode"].astype(str) + "/" + table["kommunegruppe_kode"].astype(str)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2023])
+@pytest.mark.parametrize("n_valid", [142, 214, 263, 400])
+def test_designed_kommune_counts(kommuner, seed, n_valid):
+    fixed = LARGE_KOMMUNER
+    counts, design = design_kommune_counts(np.random.default_rng(seed), kommuner, n_valid, fixed)
+    per = pd.Series(counts, index=list(kommuner.codes))
+    assert per.sum() == n_valid
+    others = per.drop(list(fixed))
+    for code, (lo, _) in fixed.items():
+        assert per[code] >= lo and per[code] > others.max()
+    cell = _cell(kommuner)
+    table = kommuner.table.set_index("kommune_kode")
+    responding = per[per > 0]
+    small = responding[responding < MIN_BIG]
+    for level, key in (("region_kode", "region"), ("kommunegruppe_kode", "kommunegruppe")):
+        members = responding[table.loc[responding.index, level].astype(str).to_numpy() == str(design[key])]
+        assert (members < MIN_BIG).sum() == 1, (level, members.to_dict())
+    # every small kommune has published neighbours in its own cell, which protect it first
+    for code in small.index:
+        neighbours = responding[(cell[responding.index] == cell[code]).to_numpy()].drop(code)
+        assert (neighbours >= MIN_BIG).sum() >= 2, code
+    assert set(table.loc[responding.index, "region_kode"].astype(str)) == set(table["region_kode"].astype(str))
+
+
+def test_designed_kommune_counts_refuses_bad_ranges(kommuner):
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="not in the reference"):
+        design_kommune_counts(rng, kommuner, 200, {"999": (10, 12)})
+    with pytest.raises(ValueError, match="at least"):
+        design_kommune_counts(rng, kommuner, 200, {"101": (3, 12)})
+    with pytest.raises(ValueError, match="too few"):
+        design_kommune_counts(rng, kommuner, 40, LARGE_KOMMUNER)
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_large_kommuner_answer_every_year(samples, year):
+    _, valid = _valid(samples, year)
+    per_kommune = valid["kommune"].value_counts()
+    large = profile_for(year).kommune_respondents
+    assert set(large) == set(LARGE_KOMMUNER) >= {"101", "751", "461", "851"} and len(large) >= 5
+    for code, (lo, _) in large.items():
+        assert per_kommune[code] >= max(lo, 8)
+        assert per_kommune[code] > per_kommune.drop(list(large)).max()
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_large_kommuner_are_published_every_year(samples, kommuner, year):
+    """At kommune level every question of the large kommuner is published (not suppressed) by the project's
+    own disclosure control, so their pages show a trend across all years."""
+    from benchmark_pipeline.stats import compute_indicators
+
+    instrument, valid = _valid(samples, year)
+    values = compute_indicators(valid, instrument, kommuner, MIN_BIG)["indicator_values"]
+    at_kommune = values[(values["geography_level"] == "kommune") & values["geography_code"].isin(list(LARGE_KOMMUNER))]
+    hidden = at_kommune[at_kommune["suppressed"].astype(bool)]
+    assert hidden.empty, sorted(set(zip(hidden["geography_code"], hidden["question_id"])))
+    assert len(at_kommune) == len(LARGE_KOMMUNER) * values["indicator_id"].nunique()
+
+
+@pytest.mark.parametrize("year", YEARS)
+def test_marginals_are_the_profiles(samples, year):
+    """Single-choice and multi-select shares are the profile's (exact up to rounding), 2023's headline counts
+    aside; the ranking is drawn, within a few standard errors of the profile's expected shares."""
+    instrument, valid = _valid(samples, year)
+    profile = profile_for(year)
+    for q in instrument.of_kind("single"):
+        if year == 2023 and q.id in SAMPLE_YEARS[2023].fixed_counts:
+            continue
+        answered = valid[q.id].dropna()
+        weights = profile.single[q.id]
+        total = sum(weights.values())
+        for o in q.option_ids:
+            assert abs((answered == o).sum() - weights[o] / total * len(answered)) < 1, (q.id, o)
+    for q in instrument.of_kind("multi"):
+        excl = profile.exclusive.get(q.id, (None, 0))[0]
+        block = valid[[f"{q.id}__{o}" for o in q.option_ids]]
+        rows = block.sum(axis=1) > 0
+        if excl:
+            rows &= block[f"{q.id}__{excl}"] == 0
+        for o in q.option_ids:
+            if o != excl:
+                expected = profile.multi[q.id][o] * rows.sum()
+                assert abs(block.loc[rows, f"{q.id}__{o}"].sum() - expected) <= 0.5, (q.id, o)
+    q = instrument.question("barriers")
+    ranks = valid[[f"barriers__{r}" for r in range(1, MAX_RANK + 1)]].astype(object)
+    n = ranks.notna().any(axis=1).sum()
+    _, top = expected_ranked_shares(q, profile)
+    drawn = np.array([(ranks == o).any(axis=1).sum() for o in q.option_ids]) / n
+    assert (np.abs(drawn - top) <= 2 * np.sqrt(top * (1 - top) / n) + 1 / n).all()
+
+
+def test_expected_ranked_shares_add_up(instrument_2024):
+    profile = profile_for(2024)
+    first, top = expected_ranked_shares(instrument_2024.question("barriers"), profile)
+    assert first.sum() == pytest.approx(1)
+    counts = np.asarray(profile.ranked_counts[1:]) / sum(profile.ranked_counts[1:])
+    assert top.sum() == pytest.approx((counts * [1, 2, 3]).sum())
+    assert np.argmax(first) == instrument_2024.question("barriers").option_ids.index("ledelse")
+
+
+def _national_counts(instrument, valid) -> dict:
+    """{(family, indicator): (count, n)} at national level, as SURVEY.md section 4 defines the shares."""
+    out = {}
+    for q in instrument.questions:
+        if q.kind == "single":
+            n = int(valid[q.id].notna().sum())
+            for o in q.option_ids:
+                out[(q.id, f"{q.id}.{o}")] = (int((valid[q.id] == o).sum()), n)
+        elif q.kind == "multi":
+            m = valid[[f"{q.id}__{o}" for o in q.option_ids]].to_numpy()
+            n = int((m.sum(axis=1) > 0).sum())
+            for j, o in enumerate(q.option_ids):
+                out[(q.id, f"{q.id}.{o}")] = (int(m[:, j].sum()), n)
+        elif q.kind == "ranked":
+            ranks = valid[[f"{q.id}__{r}" for r in range(1, MAX_RANK + 1)]].astype(object)
+            n = int(ranks.notna().any(axis=1).sum())
+            for o in q.option_ids:
+                out[(f"{q.id}.top3", f"{q.id}.{o}.top3")] = (int((ranks == o).any(axis=1).sum()), n)
+                out[(f"{q.id}.first", f"{q.id}.{o}.first")] = (int((ranks.iloc[:, 0] == o).sum()), n)
+    return out
+
+
+def _significant(samples, year, base) -> tuple[set[str], int]:
+    """National changes of `year` against `base` with BH q < 0.05 per question family (score test)."""
+    current = _national_counts(*_valid(samples, year))
+    before = _national_counts(*_valid(samples, base))
+    families: dict[str, list] = {}
+    for key, (c1, n1) in current.items():
+        if key in before:
+            c0, n0 = before[key]
+            same = (c1 == 0 and c0 == 0) or (c1 == n1 and c0 == n0)
+            with np.errstate(divide="ignore", invalid="ignore"):  # its ratio statistics, unused, at a share of 0
+                p = 1.0 if same else score_test(c1, n1, c0, n0, method="score").pvalue
+            families.setdefault(key[0], []).append((key[1], p))
+    significant, tests = set(), 0
+    for rows in families.values():
+        q = multipletests([p for _, p in rows], method="fdr_bh")[1]
+        significant |= {ind for (ind, _), qq in zip(rows, q) if qq < 0.05}
+        tests += len(rows)
+    return significant, tests
+
+
+def test_the_national_story_is_significant_where_it_should_be(samples):
+    """Kommuner slowly use data more: 2025 against 2023, `mere` and use in implementation and evaluation
+    are clearly up; 2025 against 2024, AI use has moved; most changes are not significant."""
+    since_2023, tests = _significant(samples, 2025, 2023)
+    assert {"data_use_change.mere", "use_contexts.implementering", "use_contexts.evaluering"} <= since_2023
+    assert len(since_2023) <= tests // 8
+    since_2024, tests = _significant(samples, 2025, 2024)
+    assert {"ai_use.drift", "ai_use.nej"} <= since_2024
+    assert not since_2024 & {"data_use_change.mere", "further_potential.ja"}
+    assert len(since_2024) <= tests // 8
+    year_before, tests = _significant(samples, 2024, 2023)
+    assert len(year_before) <= 2
 
 
 @pytest.mark.parametrize("year", YEARS)
