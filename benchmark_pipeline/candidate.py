@@ -63,7 +63,7 @@ class ReleaseCandidate:
     survey_year: int
     export: ExportIdentity
     fingerprint: str
-    tables: dict[str, pd.DataFrame]  # the six published tables, disclosure control applied
+    tables: dict[str, pd.DataFrame]  # the published tables, disclosure control applied
     free_texts: tuple[str, ...]  # the respondents' own words: the privacy audit must find none of them
     previous_release_id: str | None  # the release of year - 1 this year is compared with
     code_versions: Mapping[str, str]
@@ -93,7 +93,7 @@ def build_candidate(
         kommuner.sha256,
         code_versions,
         result_settings,
-        [previous_release_id] if previous_release_id else [],
+        compared_release_ids(growth, previous_release_id),
     )
     return ReleaseCandidate(
         survey_year=survey_year,
@@ -108,14 +108,24 @@ def build_candidate(
     )
 
 
+def compared_release_ids(growth: dict, previous_release_id: str | None) -> list[str]:
+    """Every earlier release the year's figures rest on: the previous year's, and each earlier year's that
+    the changes since the first year and the trends read (`growth["compared_release_ids"]`)."""
+    ids = set(growth.get("compared_release_ids", ()))
+    if previous_release_id:
+        ids.add(previous_release_id)
+    return sorted(ids)
+
+
 def publishable_tables(survey_year: int, indicators: dict, growth: dict, benchmarks: pd.DataFrame, validation) -> dict:
-    """The six tables a release publishes, from the statistics steps and the validation counts."""
+    """The tables a release publishes, from the statistics steps and the validation counts."""
     summary = validation.quarantine_summary()
     summary.insert(0, "survey_year", survey_year)
     return {
         "indicator_values": indicators["indicator_values"],
         "barrier_scores": indicators["barrier_scores"],
         "yoy_changes": growth["yoy_changes"],
+        "trends": growth["trends"],
         "kommune_benchmarks": benchmarks,
         "year_summary": growth["year_summary"],
         "quarantine_summary": summary,

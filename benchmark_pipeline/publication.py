@@ -1,5 +1,6 @@
-"""What a year draws on from what is already published: its export's presence, the release it compares
-with, earlier years for trends, and earlier revisions of itself. Shared by the Dagster layer and the CLI."""
+"""What a year draws on from what is already published: its export's presence, the releases it compares
+with (the previous year's and every earlier year's latest), earlier years for the reports' trends, and
+earlier revisions of itself. Shared by the Dagster layer and the CLI."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import pandas as pd
 from benchmark_pipeline.errors import EXIT_CONTENT, PipelineError
 from benchmark_pipeline.instrument import mapped_years, mapping_path
 from benchmark_pipeline.release.manifest import export_key
+from benchmark_pipeline.release.model import Release
 from benchmark_pipeline.settings import Settings
 
 # Tables earlier years contribute to a report's trends.
@@ -57,20 +59,31 @@ def previous_release(store, settings: Settings, survey_year: int):
     return release
 
 
+def earlier_releases(store, survey_year: int) -> dict[int, Release]:
+    """Each earlier survey year's latest release (a year whose releases are all withdrawn is left out), by year."""
+    years = sorted({release.survey_year for release in store.releases() if release.survey_year < survey_year})
+    latest = {year: store.latest(year) for year in years}
+    return {year: release for year, release in latest.items() if release is not None}
+
+
 def history_tables(store, survey_year: int) -> dict[int, dict[str, pd.DataFrame]]:
     """Earlier years' published tables (their latest releases), for trends in the reports."""
-    history: dict[int, dict[str, pd.DataFrame]] = {}
-    for release in store.releases():
-        year = release.survey_year
-        if year >= survey_year or year in history:
-            continue
-        latest = store.latest(year)
-        if latest is None:
-            continue
-        history[year] = {
-            name: store.read_table(name, year=year, release=latest.release_id) for name in HISTORY_TABLES
-        }
-    return dict(sorted(history.items()))
+    return {
+        year: {name: store.read_table(name, year=year, release=release.release_id) for name in HISTORY_TABLES}
+        for year, release in earlier_releases(store, survey_year).items()
+    }
+
+
+def earlier_indicator_values(store, releases: dict[int, Release]) -> pd.DataFrame | None:
+    """The published `indicator_values` of the given releases ({year: release}) in one frame; None without any.
+    What a year's changes since the previous and the first year, and its trends, are computed from."""
+    if not releases:
+        return None
+    return pd.concat(
+        [store.read_table("indicator_values", year=year, release=release.release_id)
+         for year, release in sorted(releases.items())],
+        ignore_index=True,
+    )
 
 
 def withheld_in_earlier_revisions(store, survey_year: int) -> pd.DataFrame:

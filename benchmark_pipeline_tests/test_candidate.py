@@ -41,3 +41,29 @@ def test_the_fingerprint_reads_the_same_content_hashes(tmp_path):
     identity = ExportIdentity.of([export])
     common = (2024, "mapping", "reference", {"indicators": "3"}, {"min_respondents": 5}, [])
     assert release_fingerprint(common[0], identity.by_name, *common[1:]) == release_fingerprint(common[0], [export], *common[1:])
+
+
+def test_the_fingerprint_covers_every_earlier_release_the_figures_rest_on():
+    from benchmark_pipeline.candidate import compared_release_ids
+
+    growth = {"compared_release_ids": ["2024-r2-bbbbbbbbbbbb", "2023-r1-aaaaaaaaaaaa"]}
+    assert compared_release_ids(growth, "2024-r2-bbbbbbbbbbbb") == ["2023-r1-aaaaaaaaaaaa", "2024-r2-bbbbbbbbbbbb"]
+    assert compared_release_ids({}, "2024-r2-bbbbbbbbbbbb") == ["2024-r2-bbbbbbbbbbbb"]
+    assert compared_release_ids({"compared_release_ids": []}, None) == []
+    common = (2025, {"export.csv": "e" * 64}, "mapping", "reference", {"indicators": "3"}, {"min_respondents": 5})
+    # a new release of the first year alone changes the year's fingerprint
+    newer = {"compared_release_ids": ["2024-r2-bbbbbbbbbbbb", "2023-r2-cccccccccccc"]}
+    assert (release_fingerprint(*common, compared_release_ids(growth, None))
+            != release_fingerprint(*common, compared_release_ids(newer, None)))
+
+
+def test_a_release_publishes_the_trends_of_the_growth_step():
+    from types import SimpleNamespace
+
+    from benchmark_pipeline.candidate import publishable_tables
+    from benchmark_pipeline.release import TABLE_NAMES
+
+    validation = SimpleNamespace(quarantine_summary=lambda: pd.DataFrame({"rule": [], "column": [], "rows": []}))
+    frames = {name: pd.DataFrame({"survey_year": [2025]}) for name in TABLE_NAMES}
+    tables = publishable_tables(2025, frames, frames, frames["kommune_benchmarks"], validation)
+    assert set(tables) == set(TABLE_NAMES) and tables["trends"] is frames["trends"]

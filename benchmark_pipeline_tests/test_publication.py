@@ -29,3 +29,26 @@ def test_unpublished_previous_year_with_an_export_must_be_published_first(tmp_pa
             previous_release(store, settings, 2024)
     assert raised.value.exit_code == EXIT_CONTENT
     assert "publish 2023 first" in str(raised.value)
+
+
+def test_a_year_compares_with_every_earlier_years_latest_release(tmp_path):
+    """Changes since the first year and trends need every earlier year, each as readers see it now."""
+    from benchmark_pipeline.publication import earlier_indicator_values, earlier_releases, history_tables
+    from benchmark_pipeline_tests.release.conftest import Publisher
+
+    with ReleaseStore(tmp_path / "out", f"sqlite:///{tmp_path / 'warehouse.sqlite'}") as store:
+        publisher = Publisher(store, tmp_path / "inputs")
+        first = publisher.publish(2023)
+        publisher.publish(2024)
+        revised = publisher.publish(2024, bump=0.01)
+        publisher.publish(2025)
+        assert earlier_releases(store, 2023) == {} and earlier_indicator_values(store, {}) is None
+        earlier = earlier_releases(store, 2025)
+        assert {year: r.release_id for year, r in earlier.items()} == {2023: first.release_id,
+                                                                         2024: revised.release_id}
+        values = earlier_indicator_values(store, earlier)
+        assert set(zip(values["survey_year"], values["release_id"])) == {(2023, first.release_id),
+                                                                         (2024, revised.release_id)}
+        store.withdraw(revised.release_id, "a test")
+        assert earlier_releases(store, 2025)[2024].revision == 1  # the year's latest is the one before
+        assert list(history_tables(store, 2025)) == [2023, 2024]

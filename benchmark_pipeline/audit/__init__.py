@@ -16,9 +16,9 @@ published) release and returns an `AuditReport`; any finding fails it. Rules:
 - Disclosure control (SURVEY.md section 4), in release tables and in tables shown in workbooks and HTML:
   a non-suppressed value with 0 < n < min_respondents at any geography level; a suppressed row that still
   carries a value (n included); a count/numerator column (`count`, `antal`, ...) with a value at kommune
-  level; a kommune row of yoy_changes or kommune_benchmarks with values where indicator_values suppresses
-  that kommune's value; release tables lacking the columns this is verified on; "n = 3" in prose, alt
-  texts and charts; release tables with respondent-level columns (respondent_id, kommentar, mail, ...).
+  level; a kommune row of yoy_changes, trends or kommune_benchmarks with values where indicator_values
+  suppresses that kommune's value; release tables lacking the columns this is verified on; "n = 3" in
+  prose, alt texts and charts; release tables with respondent-level columns (respondent_id, kommentar, mail, ...).
 - Files: Parquet, CSV/TSV, HTML, SVG (visible text, every attribute value, inline SVG <title>/<desc>,
   scripts, styles, comments, data: URIs), workbooks (cells, formulas, comments, sheet names, properties,
   headers/footers, charts and other package parts), JSON (every key and string), other text files line by

@@ -33,6 +33,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
                          "suppression_reason"),
     "barrier_scores": ("geography_level", "geography_code", "barrier_id", "n", "suppressed", "suppression_reason"),
     "yoy_changes": ("geography_level", "geography_code", "indicator_id"),
+    "trends": ("geography_level", "geography_code", "indicator_id"),
     "kommune_benchmarks": ("kommune_kode", "indicator_id", "n", "suppressed", "suppression_reason"),
 }
 
@@ -48,7 +49,8 @@ _N_RE = re.compile(r"n_[a-z0-9_]+|[a-z0-9_]+_n")
 _COUNT_RE = re.compile(r"(?:^|_)(?:counts?|antal|tæller|taeller|numerators?|frekvens|hyppighed)(?:_|$)")
 _KEYS = {
     "release_id", "survey_year", "base_year", "geography_level", "geography_code", "kommune_kode", "region_kode",
-    "kommunegruppe_kode", "indicator_id", "question_id", "option_id", "measure", "barrier_id",
+    "kommunegruppe_kode", "indicator_id", "question_id", "option_id", "measure", "barrier_id", "comparison",
+    "first_year",
     "år", "aar", "year", "årgang", "undersøgelsesår", "basisår", "indikator", "spørgsmål", "svarmulighed",
     "barriere", "kode", "region", "kommunegruppe", "geografi", "område",
 }

@@ -19,6 +19,10 @@ STR, INT, FLOAT, BOOL = "string", "integer", "float", "boolean"
 PANDAS_DTYPES = {STR: "str", INT: "Int64", FLOAT: "float64", BOOL: "boolean"}
 
 GEOGRAPHY_ORDER = {"national": 0, "region": 1, "kommunegruppe": 2, "kommune": 3}
+_P_VALUE_UNIT, _PP = "probability", "percentage points"
+
+
+ADDED_IN_0002 = "0002_trends_and_spread"
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,10 @@ class Column:
     description: str
     nullable: bool = True
     unit: str | None = None
+    # The warehouse revision that added the column, and the value releases published before it hold
+    # instead (the value that revision gave their warehouse rows): their files stay as published.
+    added_in: str | None = None
+    older_value: object = None
 
 
 @dataclass(frozen=True)
@@ -125,9 +133,12 @@ _table(
     _CODE,
     Column("barrier_id", STR, "The barrier (answer option of the ranking question).", nullable=False),
     Column("n", INT, "Respondents who ranked at least one barrier in this geography.", unit="persons"),
-    Column("score", FLOAT, "Weighted rank score (rank 1 weighs most), averaged over respondents.", unit="score"),
-    Column("score_ci_low", FLOAT, "Lower bound of the 95% interval for `score`.", unit="score"),
-    Column("score_ci_high", FLOAT, "Upper bound of the 95% interval for `score`.", unit="score"),
+    Column("score", FLOAT, "Weighted rank score: the mean of 3 points for a first place, 2 for a second, 1 for a "
+           "third and 0 otherwise, scaled to 0-100.", unit="score"),
+    Column("score_ci_low", FLOAT, "Lower bound of the 95% score-type (Wilson) interval for `score`, within 0-100.",
+           unit="score"),
+    Column("score_ci_high", FLOAT, "Upper bound of the 95% score-type (Wilson) interval for `score`, within 0-100.",
+           unit="score"),
     Column("top3_share", FLOAT, "Share ranking the barrier among their top three.", unit="proportion"),
     Column("first_share", FLOAT, "Share ranking the barrier first.", unit="proportion"),
     _SUPPRESSED,
@@ -135,26 +146,78 @@ _table(
 )
 _table(
     "yoy_changes",
-    "Year-over-year change of each indicator against the base (previous) year's published release.",
-    ("geography_level", "geography_code", "indicator_id"),
+    "Change of each indicator against an earlier year's published release: the previous survey year, and "
+    "(from a series' third year on) the series' first year.",
+    ("geography_level", "geography_code", "indicator_id", "comparison"),
     _YEAR,
+    Column(
+        "comparison",
+        STR,
+        "`previous_year` (against the previous survey year) or `first_year` (against the first survey year "
+        "whose release holds the indicator at this geography; from that year + 2 on).",
+        nullable=False,
+        added_in=ADDED_IN_0002,
+        older_value="previous_year",
+    ),
     Column("base_year", INT, "The earlier survey year compared with.", nullable=False),
     _LEVEL,
     _CODE,
     _INDICATOR,
     Column("share", FLOAT, "Share in `survey_year`.", unit="proportion"),
     Column("share_base", FLOAT, "Share in `base_year`.", unit="proportion"),
-    Column("diff_pp", FLOAT, "share - share_base, in percentage points.", unit="percentage points"),
-    Column("diff_ci_low_pp", FLOAT, "Lower bound of the 95% interval for `diff_pp`.", unit="percentage points"),
-    Column("diff_ci_high_pp", FLOAT, "Upper bound of the 95% interval for `diff_pp`.", unit="percentage points"),
-    Column("p_value", FLOAT, "Two-sided p-value of the difference in proportions.", unit="probability"),
-    Column("q_value", FLOAT, "Benjamini-Hochberg adjusted p-value (false discovery rate).", unit="probability"),
+    Column("diff_pp", FLOAT, "share - share_base, in percentage points.", unit=_PP),
+    Column("diff_ci_low_pp", FLOAT, "Lower bound of the 95% Newcombe interval for `diff_pp`.", unit=_PP),
+    Column("diff_ci_high_pp", FLOAT, "Upper bound of the 95% Newcombe interval for `diff_pp`.", unit=_PP),
+    Column("p_value", FLOAT, "Two-sided score-test p-value of the difference in proportions.", unit=_P_VALUE_UNIT),
+    Column(
+        "q_value",
+        FLOAT,
+        "Benjamini-Hochberg adjusted p-value (false discovery rate) within the test's family: one survey year, "
+        "comparison, geography level and question (a barrier's top-3 and first-place shares are two families).",
+        unit=_P_VALUE_UNIT,
+    ),
     Column("significant", BOOL, "True when q_value < 0.05: only then do reports say risen or fallen."),
     Column("relative_growth", FLOAT, "share / share_base - 1 (empty when share_base is 0).", unit="proportion"),
 )
 _table(
+    "trends",
+    "Trend of each indicator over all its published years (three or more): a binomial GLM of the share on the "
+    "year. Only indicators published at the geography in every year used.",
+    ("geography_level", "geography_code", "indicator_id"),
+    _YEAR,
+    _LEVEL,
+    _CODE,
+    _INDICATOR,
+    Column("first_year", INT, "The first survey year of the trend (the first release holding the indicator at "
+           "this geography).", nullable=False),
+    Column("years", INT, "Published survey years the trend is fitted to, `first_year` to `survey_year`.",
+           nullable=False, unit="years"),
+    Column("share_first", FLOAT, "Share in `first_year`.", unit="proportion"),
+    Column("share", FLOAT, "Share in `survey_year`.", unit="proportion"),
+    Column(
+        "slope_pp_per_year",
+        FLOAT,
+        "Average change per year of the fitted share from `first_year` to `survey_year`, in percentage points.",
+        unit="percentage points per year",
+    ),
+    Column("slope_ci_low_pp", FLOAT, "Lower bound of the 95% interval for `slope_pp_per_year` (delta method).",
+           unit="percentage points per year"),
+    Column("slope_ci_high_pp", FLOAT, "Upper bound of the 95% interval for `slope_pp_per_year` (delta method).",
+           unit="percentage points per year"),
+    Column("p_value", FLOAT, "Likelihood-ratio test p-value of a zero slope.", unit=_P_VALUE_UNIT),
+    Column(
+        "q_value",
+        FLOAT,
+        "Benjamini-Hochberg adjusted p-value within the test's family: one survey year, geography level and "
+        "question (a barrier's top-3 and first-place shares are two families).",
+        unit=_P_VALUE_UNIT,
+    ),
+    Column("significant", BOOL, "True when q_value < 0.05: only then do reports call it a rising or falling trend."),
+)
+_table(
     "kommune_benchmarks",
-    "Each kommune's share per indicator against the national, regional and kommunegruppe shares.",
+    "Each kommune's share per indicator against the national, regional and kommunegruppe shares, with its "
+    "percentile and the spread of published kommune shares nationally and in its kommunegruppe.",
     ("kommune_kode", "indicator_id"),
     _YEAR,
     Column("kommune_kode", STR, "3-digit kommune code as text (`101` = Københavns Kommune).", nullable=False),
@@ -170,10 +233,31 @@ _table(
     Column("national_share", FLOAT, "The national share.", unit="proportion"),
     Column("region_share", FLOAT, "The share in the kommune's region.", unit="proportion"),
     Column("group_share", FLOAT, "The share in the kommune's DST kommunegruppe.", unit="proportion"),
-    Column("diff_national_pp", FLOAT, "share - national_share, in percentage points.", unit="percentage points"),
-    Column("diff_region_pp", FLOAT, "share - region_share, in percentage points.", unit="percentage points"),
-    Column("diff_group_pp", FLOAT, "share - group_share, in percentage points.", unit="percentage points"),
-    Column("percentile", FLOAT, "The kommune's percentile rank (0-100) among published kommuner.", unit="percentile"),
+    Column("diff_national_pp", FLOAT, "share - national_share, in percentage points.", unit=_PP),
+    Column("diff_region_pp", FLOAT, "share - region_share, in percentage points.", unit=_PP),
+    Column("diff_group_pp", FLOAT, "share - group_share, in percentage points.", unit=_PP),
+    Column("percentile", FLOAT, "The kommune's percentile rank (0-100) of `share_shrunk` among the "
+           "`percentile_of` published kommuner.", unit="percentile"),
+    *(
+        Column(name, kind, description, unit=unit, added_in=ADDED_IN_0002)
+        for name, kind, description, unit in (
+            ("percentile_of", INT, "How many published kommuner the percentile ranks among.", "kommuner"),
+            ("national_min", FLOAT, "Lowest published kommune share of the indicator in the country.", "proportion"),
+            ("national_median", FLOAT, "Median published kommune share of the indicator in the country.",
+             "proportion"),
+            ("national_max", FLOAT, "Highest published kommune share of the indicator in the country.",
+             "proportion"),
+            ("national_published", INT, "Kommuner whose share of the indicator is published.", "kommuner"),
+            ("group_min", FLOAT, "Lowest published kommune share of the indicator in the kommune's kommunegruppe.",
+             "proportion"),
+            ("group_median", FLOAT, "Median published kommune share of the indicator in the kommune's "
+             "kommunegruppe.", "proportion"),
+            ("group_max", FLOAT, "Highest published kommune share of the indicator in the kommune's "
+             "kommunegruppe.", "proportion"),
+            ("group_published", INT, "Kommuner of the kommunegruppe whose share of the indicator is published.",
+             "kommuner"),
+        )
+    ),
     _SUPPRESSED,
     _REASON,
 )
@@ -212,14 +296,20 @@ def spec(name: str) -> TableSpec:
 
 
 def coerce(name: str, frame: pd.DataFrame) -> pd.DataFrame:
-    """Return `frame` with exactly the table's columns, in order, each with its declared dtype."""
+    """Return `frame` with exactly the table's columns, in order, each with its declared dtype.
+
+    A column added by a later warehouse revision may be absent (a release published before it): it gets
+    the value those releases' warehouse rows got. New releases are held to every column by `prepare`."""
     table = spec(name)
-    missing = [c for c in table.column_names if c not in frame.columns]
+    missing = [c.name for c in table.columns if c.name not in frame.columns and c.added_in is None]
     if missing:
         raise TableContractError(f"{name}: missing columns {missing}")
     out = {}
     for col in table.columns:
-        values = frame[col.name]
+        if col.name not in frame.columns:
+            values = pd.Series([col.older_value] * len(frame), index=frame.index, dtype=object)
+        else:
+            values = frame[col.name]
         dtype = PANDAS_DTYPES[col.type]
         if values.dtype != dtype:
             values = values.astype(dtype)

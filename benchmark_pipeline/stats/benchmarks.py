@@ -18,7 +18,7 @@ from scipy.special import betaln, digamma, expit, gammaln, logit
 from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
 from benchmark_pipeline.stats.geography import Geography
 from benchmark_pipeline.stats.indicators import empty_frame
-from benchmark_pipeline.stats.tables import KOMMUNE_BENCHMARKS_COLUMNS, as_bool
+from benchmark_pipeline.stats.tables import KOMMUNE_BENCHMARKS_COLUMNS, as_bool, single_year
 
 MIN_KOMMUNER_FOR_FIT = 3  # fewer published kommuner in a group: the between-kommune spread is not estimable
 KAPPA_MIN = 1e-2  # prior strength α+β bounds: ~no shrinkage ... full pooling
@@ -222,6 +222,29 @@ def _shrink_toward_groups(count: np.ndarray, n: np.ndarray, published: np.ndarra
     return shrunk
 
 
+def _spread(shares: np.ndarray) -> dict[str, np.ndarray]:
+    """Lowest, median and highest published share per indicator (row) and how many are published."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an indicator with no published kommune: NaN
+        return {"min": np.nanmin(shares, axis=1), "median": np.nanmedian(shares, axis=1),
+                "max": np.nanmax(shares, axis=1), "published": np.isfinite(shares).sum(axis=1)}
+
+
+def _comparison_group_spread(shares: np.ndarray, group_arr: np.ndarray) -> dict[str, np.ndarray]:
+    """`national_*` and `group_*` spread columns in row order (indicator × kommune) from the published
+    kommune shares (indicators × kommuner, NaN where suppressed): the whole country, and each kommune's
+    kommunegruppe."""
+    n_ind, n_codes = shares.shape
+    columns = {f"national_{k}": np.repeat(v, n_codes) for k, v in _spread(shares).items()}
+    by_group = {k: np.empty((n_ind, n_codes)) for k in ("min", "median", "max", "published")}
+    for g in np.unique(group_arr):
+        members = group_arr == g
+        for k, v in _spread(shares[:, members]).items():
+            by_group[k][:, members] = v[:, None]
+    columns.update({f"group_{k}": v.reshape(-1) for k, v in by_group.items()})
+    return columns
+
+
 def compute_kommune_benchmarks(indicator_values: pd.DataFrame, kommuner: Kommuner) -> pd.DataFrame:
     """`kommune_benchmarks`: all 98 kommuner × every share indicator of the year.
 
@@ -234,10 +257,7 @@ def compute_kommune_benchmarks(indicator_values: pd.DataFrame, kommuner: Kommune
     region_of, group_of = geo.region_of, geo.group_of
     codes = list(geo.kommune_codes)
     n_codes = len(codes)
-    years = indicator_values["survey_year"].unique()
-    if len(years) != 1:
-        raise ValueError(f"indicator_values must hold one survey year, found {sorted(years)}")
-    year = int(years[0])
+    year = single_year(indicator_values)
     ind = indicator_values
     suppressed_all = as_bool(ind["suppressed"])
     geo_codes = ind["geography_code"].astype("str").to_numpy(dtype=object)
@@ -281,12 +301,15 @@ def compute_kommune_benchmarks(indicator_values: pd.DataFrame, kommuner: Kommune
         group_shares = {g: groups.get((indicator_id, g)) for g in geo.group_codes}
         shrunk_all[sl] = _shrink_toward_groups(count_k[sl], n_k[sl], ~suppressed_k[sl], group_arr, group_shares,
                                                mle)
-    # percentile rank among the published kommuner, per indicator (a column each)
+    # percentile rank among the published kommuner, per indicator (a column each), and how many they are
     ranked = np.where(suppressed_k, np.nan, shrunk_all).reshape(n_ind, n_codes).T
     percentile_all = pd.DataFrame(ranked).rank(pct=True).to_numpy().T.reshape(-1) * 100
+    percentile_of = np.repeat(np.isfinite(ranked).sum(axis=0), n_codes)
 
     published = ~suppressed_k
+    spread = _comparison_group_spread(np.where(published, share_k, np.nan).reshape(n_ind, n_codes), group_arr)
     nan_if_supp = lambda a: np.where(published, a, np.nan)  # noqa: E731
+    int_if_supp = lambda a: pd.arrays.IntegerArray(np.asarray(a, dtype=np.int64), suppressed_k.copy())  # noqa: E731
     frame = pd.DataFrame(
         {
             "survey_year": np.full(n_ind * n_codes, year, dtype=np.int64),
@@ -302,6 +325,9 @@ def compute_kommune_benchmarks(indicator_values: pd.DataFrame, kommuner: Kommune
             "diff_region_pp": nan_if_supp((share_k - region_all) * 100),
             "diff_group_pp": nan_if_supp((share_k - group_all) * 100),
             "percentile": nan_if_supp(percentile_all),
+            "percentile_of": int_if_supp(percentile_of),
+            **{name: int_if_supp(values) if name.endswith("_published") else nan_if_supp(values)
+               for name, values in spread.items()},
             "suppressed": suppressed_k,
             "suppression_reason": pd.array(reasons, dtype="str"),
         }

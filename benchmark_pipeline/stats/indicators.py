@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import norm
 from statsmodels.stats.proportion import proportion_confint
 
 from benchmark_pipeline.instrument import Question, YearInstrument
@@ -45,24 +44,21 @@ def wilson_interval(count, n, confidence: float = CONFIDENCE) -> tuple[np.ndarra
 
 
 def barrier_score(first, second, third, n, confidence: float = CONFIDENCE):
-    """Weighted score (3·first + 2·second + 1·third) / (3·n) × 100 with a normal interval of the mean.
+    """Weighted score (3·first + 2·second + 1·third) / (3·n) × 100 with a score-type interval bounded by 0–100.
 
-    Each respondent who ranked at least one barrier gets 3, 2, 1 or 0 points for the option; the score
-    is the mean points scaled to 0–100. The interval is mean ± z·s/√n (s: sample standard deviation of
-    the points, ddof=1), scaled the same way and clipped to [0, 100]. NaN where n is 0 (interval: n < 2).
+    Each respondent who ranked at least one barrier gets 3, 2, 1 or 0 points for the option; the score is
+    the mean points scaled to 0–100. The interval inverts the score test of that mean with the largest
+    variance points on 0–3 can have at a mean μ, μ(3 − μ) (every respondent giving 0 or 3 points): the
+    Wilson interval of points/3 over n respondents. It stays inside 0–100, contains the score, has width
+    at every n (also when every respondent gave 0 points) and is never narrower than the data warrant.
+    The normal interval it replaces gave "0–0" and "0–78" at small n. NaN where n is 0.
     """
     f, s, t, n = (np.asarray(x, dtype=float) for x in (first, second, third, n))
-    total = 3 * f + 2 * s + t
-    total_sq = 9 * f + 4 * s + t
+    points = 3 * f + 2 * s + t
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = np.where(n > 0, total / n, np.nan)
-        var = np.where(n > 1, (total_sq - n * mean**2) / (n - 1), np.nan)
-        se = np.sqrt(np.clip(var, 0.0, None) / n)
-    z = norm.ppf(0.5 + confidence / 2)
-    score = mean / 3 * 100
-    low = np.clip((mean - z * se) / 3 * 100, 0.0, 100.0)
-    high = np.clip((mean + z * se) / 3 * 100, 0.0, 100.0)
-    return score, low, high
+        score = np.where(n > 0, points / (3 * n) * 100, np.nan)
+    low, high = wilson_interval(points / 3, n, confidence)
+    return score, low * 100, high * 100
 
 
 # --------------------------------------------------------------------------------------------------
@@ -360,14 +356,16 @@ def _finish_barriers(rows: dict, geo: Geography, survey_year: int) -> pd.DataFra
 
 
 _EMPTY_DTYPES = {
-    "survey_year": "int64", "base_year": "int64", "n": "Int64", "count": "Int64", "suppressed": "bool",
-    "significant": "bool", "respondents": "Int64", "responding_kommuner": "Int64", "non_responses": "Int64",
-    "quarantined_rows": "Int64", "respondents_change": "Int64", "responding_kommuner_change": "Int64",
-    "non_responses_change": "Int64", "quarantined_rows_change": "Int64",
+    "survey_year": "int64", "base_year": "int64", "first_year": "int64", "years": "int64", "n": "Int64",
+    "count": "Int64", "suppressed": "bool", "significant": "bool", "percentile_of": "Int64",
+    "national_published": "Int64", "group_published": "Int64", "respondents": "Int64",
+    "responding_kommuner": "Int64", "non_responses": "Int64", "quarantined_rows": "Int64",
+    "respondents_change": "Int64", "responding_kommuner_change": "Int64", "non_responses_change": "Int64",
+    "quarantined_rows_change": "Int64",
 }
 _STR_COLUMNS = {
     "geography_level", "geography_code", "indicator_id", "question_id", "option_id", "measure",
-    "suppression_reason", "barrier_id", "kommune_kode",
+    "suppression_reason", "barrier_id", "kommune_kode", "comparison",
 }
 
 

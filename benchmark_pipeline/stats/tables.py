@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 
 LEVELS = ("national", "region", "kommunegruppe", "kommune")
@@ -34,17 +37,34 @@ BARRIER_SCORES_COLUMNS = [
 ]
 BARRIER_VALUE_FIELDS = ["n", "score", "score_ci_low", "score_ci_high", "top3_share", "first_share"]
 
+SIGNIFICANCE_LEVEL = 0.05  # a change or trend is significant when its Benjamini-Hochberg q-value is below this
+
+# What a `yoy_changes` row compares this year with: the previous survey year, or the series' first year.
+COMPARISON_PREVIOUS_YEAR = "previous_year"
+COMPARISON_FIRST_YEAR = "first_year"
+COMPARISONS = (COMPARISON_PREVIOUS_YEAR, COMPARISON_FIRST_YEAR)
+
 YOY_COLUMNS = [
-    "survey_year", "base_year", "geography_level", "geography_code", "indicator_id", "share", "share_base",
-    "diff_pp", "diff_ci_low_pp", "diff_ci_high_pp", "p_value", "q_value", "significant", "relative_growth",
+    "survey_year", "comparison", "base_year", "geography_level", "geography_code", "indicator_id", "share",
+    "share_base", "diff_pp", "diff_ci_low_pp", "diff_ci_high_pp", "p_value", "q_value", "significant",
+    "relative_growth",
 ]
+YOY_VALUE_FIELDS = YOY_COLUMNS[6:]
+
+TRENDS_COLUMNS = [
+    "survey_year", "geography_level", "geography_code", "indicator_id", "first_year", "years", "share_first",
+    "share", "slope_pp_per_year", "slope_ci_low_pp", "slope_ci_high_pp", "p_value", "q_value", "significant",
+]
+TREND_VALUE_FIELDS = TRENDS_COLUMNS[6:]
 
 KOMMUNE_BENCHMARKS_COLUMNS = [
     "survey_year", "kommune_kode", "indicator_id", "n", "share", "share_shrunk", "national_share",
     "region_share", "group_share", "diff_national_pp", "diff_region_pp", "diff_group_pp", "percentile",
-    "suppressed", "suppression_reason",
+    "percentile_of", "national_min", "national_median", "national_max", "national_published", "group_min",
+    "group_median", "group_max", "group_published", "suppressed", "suppression_reason",
 ]
-BENCHMARK_VALUE_FIELDS = KOMMUNE_BENCHMARKS_COLUMNS[3:13]
+# Everything but the keys and the suppression flag and reason: empty on a suppressed row.
+BENCHMARK_VALUE_FIELDS = KOMMUNE_BENCHMARKS_COLUMNS[3:-2]
 
 # Private (never published): which rule suppressed each cell, with its true n.
 SUPPRESSION_TRAIL_COLUMNS = [
@@ -69,10 +89,16 @@ def check_min_respondents(min_respondents: int) -> int:
     return int(min_respondents)
 
 
-def as_bool(values) -> "np.ndarray":
+def single_year(table) -> int:
+    """The one survey year a year's table holds."""
+    years = table["survey_year"].unique()
+    if len(years) != 1:
+        raise ValueError(f"the table must hold one survey year, found {sorted(years)}")
+    return int(years[0])
+
+
+def as_bool(values) -> np.ndarray:
     """A `suppressed`-style column as a numpy bool array, also when it was read back as text ("True")."""
-    import numpy as np
-    import pandas as pd
 
     series = pd.Series(values)
     if series.dtype == bool:

@@ -12,7 +12,7 @@ disclosure control:
   n minus its known members' n is the combined n of its suppressed members, which must be 0 or at least
   the minimum. A suppressed cell whose n follows from a single-unknown sum (e.g. a suppressed region
   whose kommuner are all published) counts as known, and the check repeats until nothing new follows.
-- yoy and benchmark rows carrying values for a geography suppressed in indicator_values.
+- yoy, trend and benchmark rows carrying values for a geography suppressed in indicator_values.
 """
 
 from __future__ import annotations
@@ -209,14 +209,15 @@ def verify_disclosure(tables: dict, kommuner: Kommuner, min_respondents: int = M
             if leak.any():
                 problems.append(f"kommune_benchmarks: {int(leak.sum())} rows published for kommuner suppressed "
                                 f"or absent in indicator_values")
-    yoy = tables.get("yoy_changes")
-    if yoy is not None and len(yoy) and iv is not None and len(iv):
-        keys = ["survey_year", "geography_level", "geography_code", "indicator_id"]
-        merged = yoy.merge(iv[keys + ["suppressed"]], on=keys, how="left")
-        leak = as_bool(merged["suppressed"])
-        if leak.any():
-            problems.append(f"yoy_changes: {int(leak.sum())} rows for indicators suppressed or absent in "
-                            f"indicator_values")
+    for name in ("yoy_changes", "trends"):  # rows only where this year's value is published
+        rows = tables.get(name)
+        if rows is not None and len(rows) and iv is not None and len(iv):
+            keys = ["survey_year", "geography_level", "geography_code", "indicator_id"]
+            merged = rows.merge(iv[keys + ["suppressed"]], on=keys, how="left")
+            leak = as_bool(merged["suppressed"])
+            if leak.any():
+                problems.append(f"{name}: {int(leak.sum())} rows for indicators suppressed or absent in "
+                                f"indicator_values")
     return problems[:_MAX_LISTED] + (
         [f"... and {len(problems) - _MAX_LISTED} more"] if len(problems) > _MAX_LISTED else []
     )

@@ -16,7 +16,7 @@ from benchmark_pipeline.release import ReleaseStore
 from benchmark_pipeline.release.store import StagedRelease
 from benchmark_pipeline.sample import generate_answers
 from benchmark_pipeline.settings import Settings
-from benchmark_pipeline.stats import compute_indicators, compute_kommune_benchmarks, compute_yoy
+from benchmark_pipeline.stats import compute_indicators, compute_kommune_benchmarks, compute_trends, compute_yoy
 from benchmark_pipeline.stats.attack import published_question
 from benchmark_pipeline.stats.disclosure import protect_question
 from benchmark_pipeline_tests.release.tables import make_tables
@@ -105,6 +105,7 @@ def test_the_gate_blocks_a_revision_that_leaks_together_with_an_earlier_one(tmp_
                                       withheld_before=withheld)
         tables.update({name: computed[name] for name in ("indicator_values", "barrier_scores")})
         tables["yoy_changes"] = compute_yoy(computed["indicator_values"], None)
+        tables["trends"] = compute_trends(computed["indicator_values"], None)
         tables["kommune_benchmarks"] = compute_kommune_benchmarks(computed["indicator_values"], kommuner)
         fingerprint = f"{min_respondents:064d}"
         return store.stage(year, fingerprint, tables, inputs=[export], code_versions={}, settings={}), computed

@@ -10,7 +10,7 @@ INDICATORS = [("ai_use.ja", "ai_use", "ja"), ("ai_use.nej", "ai_use", "nej"), ("
 
 
 def make_tables(year: int, bump: float = 0.0) -> dict[str, pd.DataFrame]:
-    """All six tables for one year; `bump` shifts every share (a 'changed input')."""
+    """All the published tables for one year; `bump` shifts every share (a 'changed input')."""
     rng = np.random.default_rng(year)
     geos = [("national", "DK"), ("region", "1084"), ("region", "1082"), ("kommunegruppe", "1")]
     geos += [("kommune", k) for k, _, _ in KOMMUNER]
@@ -63,6 +63,7 @@ def make_tables(year: int, bump: float = 0.0) -> dict[str, pd.DataFrame]:
         [
             {
                 "survey_year": year,
+                "comparison": "previous_year",
                 "base_year": year - 1,
                 "geography_level": "national",
                 "geography_code": "DK",
@@ -96,10 +97,35 @@ def make_tables(year: int, bump: float = 0.0) -> dict[str, pd.DataFrame]:
                 "diff_region_pp": None if k == "860" else -5.0,
                 "diff_group_pp": None if k == "860" else -3.0,
                 "percentile": None if k == "860" else 25.0,
+                "percentile_of": None if k == "860" else 3,
+                **{f"{scope}_{stat}": None if k == "860" else value
+                   for scope in ("national", "group")
+                   for stat, value in (("min", 0.1), ("median", 0.3 + bump), ("max", 0.6), ("published", 3))},
                 "suppressed": k == "860",
                 "suppression_reason": "n under 5" if k == "860" else None,
             }
             for k, _, _ in KOMMUNER
+            for ind, _, _ in INDICATORS
+        ]
+    )
+    trends = pd.DataFrame(
+        [
+            {
+                "survey_year": year,
+                "geography_level": "national",
+                "geography_code": "DK",
+                "indicator_id": ind,
+                "first_year": year - 2,
+                "years": 3,
+                "share_first": 0.4,
+                "share": 0.5 + bump,
+                "slope_pp_per_year": 5.0 + 50 * bump,
+                "slope_ci_low_pp": 1.0,
+                "slope_ci_high_pp": 9.0,
+                "p_value": 0.01,
+                "q_value": 0.03,
+                "significant": True,
+            }
             for ind, _, _ in INDICATORS
         ]
     )
@@ -128,6 +154,7 @@ def make_tables(year: int, bump: float = 0.0) -> dict[str, pd.DataFrame]:
         "indicator_values": indicator_values,
         "barrier_scores": barrier,
         "yoy_changes": yoy,
+        "trends": trends,
         "kommune_benchmarks": kb,
         "year_summary": summary,
         "quarantine_summary": quarantine,

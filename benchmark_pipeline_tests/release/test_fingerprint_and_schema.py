@@ -85,15 +85,19 @@ def test_data_dictionary_describes_every_documented_column():
         "measure, n, count, share, ci_low, ci_high, suppressed, suppression_reason",
         "barrier_scores": "survey_year, geography_level, geography_code, barrier_id, n, score, score_ci_low, "
         "score_ci_high, top3_share, first_share, suppressed, suppression_reason",
-        "yoy_changes": "survey_year, base_year, geography_level, geography_code, indicator_id, share, share_base, "
-        "diff_pp, diff_ci_low_pp, diff_ci_high_pp, p_value, q_value, significant, relative_growth",
+        "yoy_changes": "survey_year, comparison, base_year, geography_level, geography_code, indicator_id, share, "
+        "share_base, diff_pp, diff_ci_low_pp, diff_ci_high_pp, p_value, q_value, significant, relative_growth",
+        "trends": "survey_year, geography_level, geography_code, indicator_id, first_year, years, share_first, share, "
+        "slope_pp_per_year, slope_ci_low_pp, slope_ci_high_pp, p_value, q_value, significant",
         "kommune_benchmarks": "survey_year, kommune_kode, indicator_id, n, share, share_shrunk, national_share, "
-        "region_share, group_share, diff_national_pp, diff_region_pp, diff_group_pp, percentile, suppressed, "
-        "suppression_reason",
+        "region_share, group_share, diff_national_pp, diff_region_pp, diff_group_pp, percentile, percentile_of, "
+        "national_min, national_median, national_max, national_published, group_min, group_median, group_max, "
+        "group_published, suppressed, suppression_reason",
         "year_summary": "survey_year, respondents, responding_kommuner, non_responses, quarantined_rows, "
         "respondents_change, responding_kommuner_change, non_responses_change, quarantined_rows_change",
         "quarantine_summary": "survey_year, rule, column, rows",
     }
+    assert set(documented) == set(schema.TABLE_NAMES)
     for name, columns in documented.items():
         described = dictionary["tables"][name]["columns"]
         assert [c["name"] for c in described] == ["release_id", *columns.split(", ")]
@@ -109,3 +113,22 @@ def test_consumer_docs_list_every_table_and_column():
         section = text.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0]
         for column in spec.columns:
             assert f"| `{column.name}` |" in section, (name, column.name)
+
+
+def test_files_of_a_release_published_before_a_column_existed_read_as_its_warehouse_rows():
+    """Releases published before revision 0002 keep their files; read back, a column added since holds
+    what the migration gave their warehouse rows (`previous_year`, or empty), so they still verify."""
+    tables = make_tables(2024)
+    old_yoy = schema.prepare("yoy_changes", tables["yoy_changes"], "2024-r1-abc").drop(columns=["comparison"])
+    read = schema.coerce("yoy_changes", old_yoy)
+    assert list(read.columns) == schema.spec("yoy_changes").column_names
+    assert (read["comparison"] == "previous_year").all()
+    added = [c.name for c in schema.spec("kommune_benchmarks").columns if c.added_in]
+    assert added[0] == "percentile_of" and added[-1] == "group_published"
+    old_kb = schema.prepare("kommune_benchmarks", tables["kommune_benchmarks"], "2024-r1-abc").drop(columns=added)
+    read = schema.coerce("kommune_benchmarks", old_kb)
+    assert read[added].isna().all().all() and str(read["percentile_of"].dtype) == "Int64"
+    with pytest.raises(TableContractError, match="missing columns"):  # a column every release has
+        schema.coerce("kommune_benchmarks", old_kb.drop(columns=["percentile"]))
+    with pytest.raises(TableContractError, match="missing"):  # a new release holds every column
+        schema.prepare("yoy_changes", tables["yoy_changes"].drop(columns=["comparison"]), "2025-r1-abc")

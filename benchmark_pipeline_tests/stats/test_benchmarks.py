@@ -97,6 +97,47 @@ def test_percentile_is_rank_of_shrunk_share_among_published(year):
         assert block.loc[block["suppressed"], "percentile"].isna().all()
 
 
+def test_percentile_is_published_with_the_number_of_kommuner_it_ranks_among(year):
+    _, kb = year
+    pub = kb[~kb["suppressed"]]
+    counts = pub.groupby("indicator_id")["kommune_kode"].transform("size")
+    assert (pub["percentile_of"] == counts).all() and str(kb["percentile_of"].dtype) == "Int64"
+    ranks = (pub["percentile"] * pub["percentile_of"] / 100).to_numpy(float)  # ties share an average rank
+    np.testing.assert_allclose(ranks * 2, np.round(ranks * 2))
+
+
+def test_comparison_group_spread_is_of_published_kommune_shares(year, kommuner):
+    """Lowest, median and highest published kommune share, nationally and in the kommune's kommunegruppe,
+    with how many are published; a suppressed row keeps only its keys."""
+    iv, kb = year
+    kom = iv[(iv["geography_level"] == "kommune") & ~iv["suppressed"]].copy()
+    kom["group"] = kom["geography_code"].map(kommuner.group_of())
+    pub = kb[~kb["suppressed"]].copy()
+    pub["group"] = pub["kommune_kode"].map(kommuner.group_of())
+    national = kom.groupby("indicator_id")["share"].agg(["min", "median", "max", "size"])
+    group = kom.groupby(["indicator_id", "group"])["share"].agg(["min", "median", "max", "size"])
+    want_national = national.loc[pub["indicator_id"]].to_numpy()
+    want_group = group.loc[list(zip(pub["indicator_id"], pub["group"]))].to_numpy()
+    got_national = pub[["national_min", "national_median", "national_max", "national_published"]].to_numpy(float)
+    got_group = pub[["group_min", "group_median", "group_max", "group_published"]].to_numpy(float)
+    np.testing.assert_allclose(got_national, want_national.astype(float))
+    np.testing.assert_allclose(got_group, want_group.astype(float))
+    assert (pub["national_min"] <= pub["share"]).all() and (pub["share"] <= pub["group_max"]).all()
+    supp = kb[kb["suppressed"]]
+    spread = [c for c in KOMMUNE_BENCHMARKS_COLUMNS if c.startswith(("national_", "group_", "percentile"))]
+    assert supp[spread].isna().all().all()
+
+
+def test_values_hidden_in_suppressed_rows_change_no_benchmark(year, kommuner):
+    """The benchmarks read published kommune values only, so what a suppressed row hides never shows."""
+    iv, kb = year
+    leaky = iv.copy()
+    hidden = leaky["suppressed"]
+    leaky.loc[hidden, "n"] = 7
+    leaky.loc[hidden, "share"] = 1.0
+    pd.testing.assert_frame_equal(compute_kommune_benchmarks(leaky, kommuner), kb)
+
+
 def test_loglik_equals_scipy_betabinom_and_gradient_is_right():
     count = np.array([0, 3, 5, 9, 2.0])
     n = np.array([10, 10, 12, 20, 4.0])

@@ -204,6 +204,31 @@ def test_suppressed_rows_keep_keys_and_carry_no_values(published):
         assert t.loc[~t["suppressed"], "suppression_reason"].isna().all()
 
 
+def test_verifier_catches_changes_trends_and_spread_resting_on_a_suppressed_value(published, kommuner):
+    """A change or trend row exists only where this year's value is published; a suppressed benchmark row
+    keeps only its keys (the spread columns included)."""
+    from benchmark_pipeline.stats import compute_kommune_benchmarks, compute_trends, compute_yoy
+
+    iv = published["indicator_values"]
+    earlier = pd.concat([iv.assign(survey_year=2022), iv.assign(survey_year=2023)], ignore_index=True)
+    tables = {"indicator_values": iv, "yoy_changes": compute_yoy(iv, earlier),
+              "trends": compute_trends(iv, earlier),
+              "kommune_benchmarks": compute_kommune_benchmarks(iv, kommuner)}
+    assert len(tables["trends"]) and set(tables["yoy_changes"]["comparison"]) == {"previous_year", "first_year"}
+    assert verify_disclosure(tables, kommuner, 5) == []
+    hidden = iv[(iv["geography_level"] == "kommune") & iv["suppressed"]].iloc[0]
+    for name in ("yoy_changes", "trends"):
+        row = tables[name].iloc[[0]].assign(geography_level="kommune", geography_code=hidden["geography_code"],
+                                            indicator_id=hidden["indicator_id"])
+        tampered = {**tables, name: pd.concat([tables[name], row], ignore_index=True)}
+        assert any(p.startswith(f"{name}: 1 rows for indicators suppressed") for p in
+                   verify_disclosure(tampered, kommuner, 5)), name
+    kb = tables["kommune_benchmarks"].copy()
+    kb.loc[kb.index[kb["suppressed"]][0], "group_median"] = 0.5
+    assert any("kommune_benchmarks" in p and "carry a value" in p
+               for p in verify_disclosure({**tables, "kommune_benchmarks": kb}, kommuner, 5))
+
+
 def test_barrier_scores_follow_the_barriers_decision(published):
     iv = published["indicator_values"]
     b = iv[iv["question_id"] == "barriers"].groupby(["geography_level", "geography_code"])["suppressed"].first()

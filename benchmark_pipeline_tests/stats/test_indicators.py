@@ -115,9 +115,8 @@ def test_barriers_top3_first_and_weighted_score(small):
     s = bs[(bs["geography_code"] == "101") & (bs["barrier_id"] == "ledelse")].iloc[0]
     points = np.array([3, 3, 0, 2, 3, 0])
     assert s["score"] == pytest.approx(points.sum() / (3 * 6) * 100)
-    half = 1.959963984540054 * points.std(ddof=1) / math.sqrt(6)
-    assert s["score_ci_low"] == pytest.approx((points.mean() - half) / 3 * 100)
-    assert s["score_ci_high"] == pytest.approx(min(100.0, (points.mean() + half) / 3 * 100))
+    low, high = wilson_by_hand(points.sum() / 3, 6)  # score-type interval of the mean of points bounded by 0-3
+    assert (s["score_ci_low"], s["score_ci_high"]) == (pytest.approx(low * 100), pytest.approx(high * 100))
     assert s["top3_share"] == pytest.approx(4 / 6) and s["first_share"] == pytest.approx(3 / 6)
     # national: 12 ranked; tid: 101 gives 2,0,3,3,0,2 (r1 2nd, r3 1st, r4 1st, r6 2nd); 147 gives 3 × 6
     nat = bs[(bs["geography_level"] == "national") & (bs["barrier_id"] == "tid")].iloc[0]
@@ -126,10 +125,39 @@ def test_barriers_top3_first_and_weighted_score(small):
 
 
 def test_barrier_score_formula_edges():
-    score, lo, hi = barrier_score([0], [0], [0], [10])
-    assert (score[0], lo[0], hi[0]) == (0.0, 0.0, 0.0)
-    score, lo, hi = barrier_score([10], [0], [0], [10])
-    assert (score[0], lo[0], hi[0]) == (100.0, 100.0, 100.0)
+    score, lo, hi = barrier_score([0], [0], [0], [10])  # nobody ranked it: 0, but not certainly 0
+    assert (score[0], lo[0]) == (0.0, 0.0) and hi[0] == pytest.approx(wilson_by_hand(0, 10)[1] * 100)
+    score, lo, hi = barrier_score([10], [0], [0], [10])  # everybody ranked it first
+    assert (score[0], hi[0]) == (100.0, 100.0) and lo[0] == pytest.approx(wilson_by_hand(10, 10)[0] * 100)
+    score, lo, hi = barrier_score([0], [0], [0], [0])
+    assert np.isnan([score[0], lo[0], hi[0]]).all()
+
+
+def every_ranking(n: int) -> np.ndarray:
+    """(first, second, third) counts of every way n respondents can give one barrier 3, 2, 1 or 0 points."""
+    return np.array([(f, s, t) for f in range(n + 1) for s in range(n + 1 - f) for t in range(n + 1 - f - s)])
+
+
+@pytest.mark.parametrize("n", range(1, 11))
+def test_barrier_score_interval_stays_inside_0_100_and_holds_the_score_at_small_n(n):
+    """The normal interval gave "0,0-0,0" and "0,0-78,1" at small n; this one is bounded and has width."""
+    f, s, t = every_ranking(n).T
+    score, lo, hi = barrier_score(f, s, t, np.full(len(f), n))
+    assert ((0 <= lo) & (lo <= score) & (score <= hi) & (hi <= 100)).all()
+    assert (lo < hi).all()  # never a single point: n respondents do not pin a mean down
+    zero = (f == 0) & (s == 0) & (t == 0)
+    assert lo[zero] == 0 and hi[zero] > 0
+
+
+def test_barrier_score_interval_is_vectorised_over_a_large_table():
+    """All geographies × barriers of a year at a million respondents in one call: no Python loop per cell."""
+    rng = np.random.default_rng(5)
+    n = rng.integers(1, 1_000_000, 200_000)
+    f = rng.binomial(n, 0.2)
+    s = rng.binomial(n - f, 0.2)
+    t = rng.binomial(n - f - s, 0.2)
+    score, lo, hi = barrier_score(f, s, t, n)
+    assert ((lo <= score) & (score <= hi)).all() and np.isfinite(hi).all()
 
 
 def test_zero_of_n_and_n_of_n(small):

@@ -1,4 +1,4 @@
-"""Statistics: indicators with disclosure control, year-over-year growth and kommune benchmarks."""
+"""Statistics: indicators with disclosure control, changes and trends against earlier years, kommune benchmarks."""
 
 
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
@@ -9,10 +9,16 @@ from benchmark_pipeline.defs.ordering import wait_for_year
 from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.defs.skips import skipped_for_missing_inputs
-from benchmark_pipeline.publication import previous_release, withheld_in_earlier_revisions
+from benchmark_pipeline.publication import (
+    earlier_indicator_values,
+    earlier_releases,
+    previous_release,
+    withheld_in_earlier_revisions,
+)
 from benchmark_pipeline.stats import (
     compute_indicators,
     compute_kommune_benchmarks,
+    compute_trends,
     compute_year_summary,
     compute_yoy,
 )
@@ -82,13 +88,14 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
     output_required=False,
 )
 def comparison_base(context: AssetExecutionContext, benchmark: BenchmarkSettings):
-    """The previous survey year's published figures, which this year's growth is measured against.
+    """The earlier survey years' published figures this year's changes and trends are measured against:
+    every earlier year's `indicator_values` and the previous year's summary.
 
-    Taken from that year's latest published release (what readers saw), never from a stored intermediate,
+    Taken from each year's latest published release (what readers saw), never from a stored intermediate,
     so a year runs on fresh storage. It has no asset dependency on the previous year (that would close a
-    cycle); instead it waits for any run still publishing that year (`defs/ordering.py`), so a backfill of
-    every year publishes them oldest first. The first survey year has no base; a previous year with an
-    export but no release must be published first.
+    cycle); instead it waits for any run still publishing that year (`defs/ordering.py`), which waited for
+    the year before in turn, so a backfill of every year publishes them oldest first. The first survey
+    year has no base; a previous year with an export but no release must be published first.
     """
     if skipped_for_missing_inputs(context, benchmark):
         return
@@ -97,13 +104,21 @@ def comparison_base(context: AssetExecutionContext, benchmark: BenchmarkSettings
         wait_for_year(context.instance, year - 1, context.run_id, context.log.info)
         store = benchmark.release_store()
         base = previous_release(store, benchmark.settings(), year)
-        tables = {
-            name: store.read_table(name, release=base.release_id) if base else None
-            for name in ("indicator_values", "year_summary")
-        }
+        earlier = earlier_releases(store, year)
+        values = earlier_indicator_values(store, earlier)
+        summary = store.read_table("year_summary", release=base.release_id) if base else None
     yield Output(
-        {"release_id": base.release_id if base else None, **tables},
-        metadata={"base_release_id": base.release_id if base else "", "base_year": base.survey_year if base else 0},
+        {
+            "release_id": base.release_id if base else None,  # the previous year's, recorded in the manifest
+            "earlier_release_ids": {y: release.release_id for y, release in earlier.items()},
+            "earlier_indicator_values": values,
+            "year_summary": summary,
+        },
+        metadata={
+            "base_release_id": base.release_id if base else "",
+            "base_year": base.survey_year if base else 0,
+            "earlier_release_ids": MetadataValue.json({str(y): r.release_id for y, r in earlier.items()}),
+        },
     )
 
 
@@ -117,28 +132,41 @@ def comparison_base(context: AssetExecutionContext, benchmark: BenchmarkSettings
 def year_over_year_growth(
     context: AssetExecutionContext, indicators, comparison_base, validated_responses
 ) -> dict:
-    """Change since the previous survey year: Newcombe intervals, score tests, Benjamini-Hochberg q-values,
-    relative growth, and the year summary (respondents, kommuner, non-responses, quarantine) with its change.
-    The first survey year has no growth rows."""
+    """Changes since the previous survey year and since each series' first year (Newcombe intervals, score
+    tests, Benjamini-Hochberg q-values within families, relative growth), trends over three or more
+    published years (binomial GLM), and the year summary with its change. The first survey year has no
+    change or trend rows. `compared_release_ids` are the earlier releases all of it rests on (the
+    release fingerprint covers them)."""
     year = int(context.partition_key)
+    earlier = comparison_base["earlier_indicator_values"]
     with user_facing_failures():
-        yoy = compute_yoy(indicators["indicator_values"], comparison_base["indicator_values"])
+        yoy = compute_yoy(indicators["indicator_values"], earlier)
+        trends = compute_trends(indicators["indicator_values"], earlier)
         summary = compute_year_summary(
             year, validated_responses.counts, validated_responses.valid, comparison_base["year_summary"]
         )
     significant = yoy[yoy["significant"].fillna(False).astype(bool)] if len(yoy) else yoy
+    national = lambda f: f["geography_level"].eq("national")  # noqa: E731
     context.add_output_metadata(
         {
             "base_release_id": comparison_base["release_id"] or "",
             "dagster/row_count": len(yoy),
             "significant_changes": len(significant),
-            "preview": table_preview(significant[significant["geography_level"].eq("national")])
+            "trends_rows": len(trends),
+            "significant_trends": int(trends["significant"].sum()),
+            "preview": table_preview(significant[national(significant)])
             if len(yoy)
             else MetadataValue.md("_(first survey year: no comparison)_"),
+            "trends_preview": table_preview(trends[national(trends) & trends["significant"]]),
             "year_summary": table_preview(summary),
         }
     )
-    return {"yoy_changes": yoy, "year_summary": summary}
+    return {
+        "yoy_changes": yoy,
+        "trends": trends,
+        "year_summary": summary,
+        "compared_release_ids": sorted(comparison_base["earlier_release_ids"].values()),
+    }
 
 
 @asset(
