@@ -6,35 +6,14 @@ unshown), offline (inline CSS, inline SVG charts, no external URL) and escaped b
     render_reports(out_dir, survey_year, tables, history, instrument, kommuner) -> list[Path]
     prepare_reports(...) -> PreparedReports   (.write(out_dir), .chart_markdown(chart): one context for both)
     national_chart_markdown(survey_year, tables, instrument, kommuner, chart="barriers") -> str
+
+The names are loaded on first use (`render.py`, `charts.py`), so `benchmark_pipeline.reports.formatting`
+(which `benchmark_pipeline.findings` uses) imports without Jinja2 or matplotlib.
 """
 
 from __future__ import annotations
 
-import functools
-from pathlib import Path
-
-import pandas as pd
-from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-from benchmark_pipeline.instrument import YearInstrument
-from benchmark_pipeline.reference import Kommuner
-from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
-
-from .charts import BarChart, LazySVG, TrendChart, chart_markdown, chart_png, to_svg
-from .formatting import fmt_int
-from .pages import (
-    KommuneCharts,
-    barrier_figure,
-    geography_section,
-    index_context,
-    kommune_context,
-    make_context,
-    national_context,
-    question_figure,
-    superscript,
-    trend_section,
-)
-from .workbook import workbook_tables, write_workbook
+from importlib import import_module
 
 __all__ = [
     "render_reports",
@@ -49,157 +28,20 @@ __all__ = [
     "TrendChart",
 ]
 
-TEMPLATE_DIR = Path(__file__).parent / "templates"
-NATIONAL_CHARTS = ("use_contexts", "anchoring_levels", "barriers", "data_use_change", "further_potential",
-                   "data_sources", "ai_use", "trend", "region", "kommunegruppe")
+_FROM = {
+    **dict.fromkeys(("render_reports", "prepare_reports", "PreparedReports", "national_chart_markdown",
+                     "national_chart", "environment", "NATIONAL_CHARTS", "TEMPLATE_DIR"), ".render"),
+    **dict.fromkeys(("chart_markdown", "chart_png", "to_svg", "BarChart", "TrendChart"), ".charts"),
+}
 
 
-@functools.lru_cache(maxsize=1)
-def environment() -> Environment:
-    """The one Jinja environment of the process: its templates are compiled once, not per report."""
-    env = Environment(
-        loader=FileSystemLoader(str(TEMPLATE_DIR)),
-        autoescape=select_autoescape(default=True, default_for_string=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["sup"] = superscript
-    return env
+def __getattr__(name: str):
+    if name in _FROM:
+        value = getattr(import_module(_FROM[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _release_id(tables: dict[str, pd.DataFrame]) -> str:
-    for df in (tables or {}).values():
-        if df is not None and "release_id" in df.columns and len(df):
-            return str(df["release_id"].iloc[0])
-    return ""
-
-
-def _write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-class PreparedReports:
-    """One survey year's reports built from one page context.
-
-    `write` renders the files; `chart_markdown` gives the Dagster UI's PNG charts from the same context and,
-    when the page has drawn a chart already, from the same matplotlib figure (a figure gives the same bytes
-    for PNG and SVG whichever it draws first), so nothing is normalised or drawn twice."""
-
-    def __init__(self, survey_year: int, tables: dict[str, pd.DataFrame], history: dict[int, dict[str, pd.DataFrame]],
-                 instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = MIN_RESPONDENTS_FLOOR) -> None:
-        self.survey_year = survey_year
-        self.tables = tables
-        self.kommuner = kommuner
-        self.min_respondents = min_respondents
-        self.ctx = make_context(survey_year, tables, history, instrument, kommuner, min_respondents)
-
-    @functools.cached_property
-    def national(self) -> dict:
-        return national_context(self.ctx)
-
-    def _section(self, chart: str) -> dict | None:
-        if chart not in NATIONAL_CHARTS:
-            raise ValueError(f"unknown chart {chart!r}; choose one of {', '.join(NATIONAL_CHARTS)}")
-        n = self.national
-        for section in (*n["figures"], *n["headline_details"], *n["sources"], n["trend"], *n["geographies"]):
-            if section["spec"].key == f"fig-{chart}":
-                return section
-        return None
-
-    def chart(self, chart: str) -> BarChart | TrendChart | None:
-        """The spec of one national chart (one of NATIONAL_CHARTS), or None when the year lacks it."""
-        section = self._section(chart)
-        return section["spec"] if section else None
-
-    def chart_markdown(self, chart: str, **kwargs) -> str:
-        """Markdown (base64 PNG data URI + alt text) for `MetadataValue.md` in the Dagster UI."""
-        section = self._section(chart)
-        if not section:
-            return ""
-        svg = section.get("svg")
-        return chart_markdown(section["spec"], fig=svg.figure if isinstance(svg, LazySVG) else None, **kwargs)
-
-    def write(self, out_dir: Path) -> list[Path]:
-        """Write national.html, kommuner/index.html, kommuner/<kode>.html (all 98) and workbook.xlsx.
-
-        Returns the written paths (national first, then the index, the kommune pages and the workbook)."""
-        out_dir = Path(out_dir)
-        ctx, kommuner, survey_year = self.ctx, self.kommuner, self.survey_year
-        env = environment()
-        common = {
-            "year": survey_year,
-            "release_id": _release_id(self.tables),
-            "min_n": self.min_respondents,
-            "base_year": ctx.base_year,
-            "total_kommuner": len(kommuner.codes),
-        }
-        written: list[Path] = []
-
-        s = ctx.year.summary or {}
-        summary_line = ""
-        if s:
-            summary_line = (f"{fmt_int(s.get('respondents'))} besvarelser fra {fmt_int(s.get('responding_kommuner'))} "
-                            f"kommuner.")
-        html = env.get_template("national.html.j2").render(
-            **common, page="national", root="", n=self.national, summary_line=summary_line)
-        written.append(_write(out_dir / "national.html", html))
-
-        index_tpl = env.get_template("kommune_index.html.j2")
-        written.append(_write(out_dir / "kommuner" / "index.html",
-                              index_tpl.render(**common, page="index", root="../", ix=index_context(ctx))))
-
-        kommune_tpl = env.get_template("kommune.html.j2")
-        charts = KommuneCharts(ctx)
-        for kode in kommuner.codes:
-            k = kommune_context(ctx, kode, charts)
-            written.append(_write(out_dir / "kommuner" / f"{kode}.html",
-                                  kommune_tpl.render(**common, page="kommune", root="../", k=k)))
-
-        wb_tables, release_ids = workbook_tables(self.tables, normalised=ctx.year.tables)
-        written.append(write_workbook(out_dir / "workbook.xlsx", survey_year, wb_tables, release_ids, ctx.labels,
-                                      kommuner))
-        return written
-
-
-def prepare_reports(survey_year: int, tables: dict[str, pd.DataFrame], history: dict[int, dict[str, pd.DataFrame]],
-                    instrument: YearInstrument, kommuner: Kommuner,
-                    min_respondents: int = MIN_RESPONDENTS_FLOOR) -> PreparedReports:
-    """The year's reports, ready to `write` and to give the UI charts (`chart_markdown`) from one context."""
-    return PreparedReports(survey_year, tables, history, instrument, kommuner, min_respondents)
-
-
-def render_reports(out_dir: Path, survey_year: int, tables: dict[str, pd.DataFrame],
-                   history: dict[int, dict[str, pd.DataFrame]], instrument: YearInstrument, kommuner: Kommuner,
-                   min_respondents: int = MIN_RESPONDENTS_FLOOR) -> list[Path]:
-    """Write national.html, kommuner/index.html, kommuner/<kode>.html (all 98) and workbook.xlsx.
-
-    Returns the written paths (national first, then the index, the kommune pages and the workbook)."""
-    return prepare_reports(survey_year, tables, history, instrument, kommuner, min_respondents).write(out_dir)
-
-
-def national_chart(survey_year: int, tables: dict[str, pd.DataFrame], instrument: YearInstrument,
-                   kommuner: Kommuner, chart: str = "barriers",
-                   history: dict[int, dict[str, pd.DataFrame]] | None = None) -> BarChart | TrendChart | None:
-    """The spec of one national chart (one of NATIONAL_CHARTS), or None when the year lacks it."""
-    if chart not in NATIONAL_CHARTS:
-        raise ValueError(f"unknown chart {chart!r}; choose one of {', '.join(NATIONAL_CHARTS)}")
-    ctx = make_context(survey_year, tables, history or {}, instrument, kommuner)
-    if chart == "barriers":
-        section = barrier_figure(ctx)
-    elif chart == "trend":
-        section = trend_section(ctx)
-    elif chart in ("region", "kommunegruppe"):
-        section = geography_section(ctx, chart)
-    else:
-        section = question_figure(ctx, chart)
-    return section["spec"] if section else None
-
-
-def national_chart_markdown(survey_year: int, tables: dict[str, pd.DataFrame], instrument: YearInstrument,
-                            kommuner: Kommuner, chart: str = "barriers", **kwargs) -> str:
-    """Markdown (base64 PNG data URI + alt text) for `MetadataValue.md` in the Dagster UI."""
-    spec = national_chart(survey_year, tables, instrument, kommuner, chart, kwargs.pop("history", None))
-    return chart_markdown(spec, **kwargs) if spec else ""
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_FROM})

@@ -11,6 +11,7 @@ from functools import cached_property
 
 import pandas as pd
 
+from benchmark_pipeline import findings as fnd
 from benchmark_pipeline.instrument import Question, YearInstrument
 from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
 from benchmark_pipeline.release.schema import TABLE_NAMES
@@ -164,11 +165,17 @@ class Labels:
 
 
 class YearData:
-    """Fast lookups into one year's published tables."""
+    """Fast lookups into one year's published tables.
 
-    def __init__(self, survey_year: int, tables: dict[str, pd.DataFrame]):
+    `tables` are the published tables as the workbook writes them (`normalise_tables`); `published` are the
+    same tables as findings read them (`findings.read_tables`: every column present, the `trends` table and
+    the new kommune_benchmarks and yoy_changes columns empty where a release lacks them)."""
+
+    def __init__(self, survey_year: int, tables: dict[str, pd.DataFrame], kommuner: Kommuner | None = None):
         self.survey_year = survey_year
+        self.raw_tables = tables or {}
         self.tables = normalise_tables(tables)
+        self.published = fnd.read_tables(tables, kommuner)
         iv = self.tables["indicator_values"]
         if not iv.empty and "survey_year" in iv.columns:
             iv = iv[iv["survey_year"].astype(int) == survey_year] if (iv["survey_year"].nunique() > 1) else iv
@@ -221,34 +228,53 @@ class YearData:
 
     # -- year over year ---------------------------------------------------------------------------
     @cached_property
-    def _yoy_index(self) -> dict[tuple[str, str, str], dict]:
-        yoy = self.tables["yoy_changes"]
-        if yoy.empty:
-            return {}
-        return {(r["geography_level"], str(r["geography_code"]), r["indicator_id"]): r for r in records(yoy)}
+    def _yoy_index(self) -> dict[tuple[str, str, str, str], dict]:
+        yoy = self.published["yoy_changes"]
+        return {(str(r["comparison"]), r["geography_level"], str(r["geography_code"]), r["indicator_id"]): r
+                for r in records(yoy)}
 
-    def yoy(self, level: str, code: str, indicator_id: str) -> dict | None:
-        """The change row when both years are published (diff_pp present); otherwise None."""
-        row = self._yoy_index.get((level, str(code), indicator_id))
+    def yoy(self, level: str, code: str, indicator_id: str, comparison: str = fnd.PREVIOUS_YEAR) -> dict | None:
+        """The change since the previous year (or, with comparison="first_year", since the series' first
+        year) when both years are published (diff_pp present); otherwise None."""
+        row = self._yoy_index.get((comparison, level, str(code), indicator_id))
         if row is None or as_float(row.get("diff_pp")) is None:
+            return None
+        return row
+
+    def since_first(self, level: str, code: str, indicator_id: str, first_year: int | None) -> dict | None:
+        """The change since `first_year`: the first-year comparison, or the previous-year one when the previous
+        year is the first (the table has no separate first-year row then)."""
+        row = self.yoy(level, code, indicator_id, fnd.FIRST_YEAR)
+        if row is not None:
+            return row
+        row = self.yoy(level, code, indicator_id)
+        if row is not None and first_year is not None and as_float(row.get("base_year")) == first_year:
+            return row
+        return None
+
+    @cached_property
+    def _trend_index(self) -> dict[tuple[str, str, str], dict]:
+        return {(r["geography_level"], str(r["geography_code"]), r["indicator_id"]): r
+                for r in records(self.published["trends"])}
+
+    def trend(self, level: str, code: str, indicator_id: str) -> dict | None:
+        row = self._trend_index.get((level, str(code), indicator_id))
+        if row is None or as_float(row.get("slope_pp_per_year")) is None:
             return None
         return row
 
     @cached_property
     def base_year(self) -> int | None:
-        yoy = self.tables["yoy_changes"]
-        if yoy.empty or "base_year" not in yoy.columns:
-            return None
-        years = [int(y) for y in yoy["base_year"].dropna().unique()]
+        yoy = self.published["yoy_changes"]
+        years = [int(y) for y, c in zip(yoy["base_year"], yoy["comparison"])
+                 if str(c) == fnd.PREVIOUS_YEAR and as_float(y) is not None]
         return max(years) if years else None
 
     # -- kommune benchmarks -----------------------------------------------------------------------
     @cached_property
     def _kb_by_kommune(self) -> dict[str, dict[str, dict]]:
-        kb = self.tables["kommune_benchmarks"]
+        kb = self.published["kommune_benchmarks"]
         out: dict[str, dict[str, dict]] = {}
-        if kb.empty:
-            return out
         for r in records(kb):
             out.setdefault(str(r["kommune_kode"]), {})[r["indicator_id"]] = r
         return out

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from benchmark_pipeline import findings as fnd
+
 from .formatting import NBSP, as_float, fmt_int, fmt_pct, fmt_pp, pp_phrase
 from .model import is_true
+
+# What a 95 % interval means, in one plain sentence (shown wherever intervals are).
+INTERVAL_SENTENCE = (
+    "Et 95\u00a0%-interval er beregnet, så det i 95 ud af 100 undersøgelser som denne vil indeholde den sande "
+    "andel, hvis de, der har svaret, er et tilfældigt udsnit; det viser usikkerheden ved, at kun nogle har "
+    "svaret, men ikke, om de, der svarede, adskiller sig fra dem, der ikke gjorde."
+)
 
 
 @dataclass(frozen=True)
@@ -72,12 +81,17 @@ def change_sentence(yoy: dict | None, base_year: int | None) -> str:
             "så tallene viser ikke en sikker stigning eller et sikkert fald.")
 
 
-def percentile_sentence(percentile: object) -> str:
-    p = as_float(percentile)
-    if p is None:
-        return ""
-    return (f"Målt på den udjævnede andel ligger kommunen på {fmt_int(p)}. percentil blandt kommunerne med "
-            "offentliggjorte tal (100 er højest).")
+def rank_sentence(percentile: object, percentile_of: object, indicator_id: str) -> str:
+    """'Målt på den udjævnede andel er kommunen nr. 2 af 6 offentliggjorte kommuner, hvor 1 er den højeste
+    andel.' (counted from the lowest for an option where less is better; never 'bedst')."""
+    phrase = fnd.rank_phrase(percentile, percentile_of, indicator_id)
+    return f"Målt på den udjævnede andel er kommunen {phrase}." if phrase else ""
+
+
+def requirement_sentence(minimum: int) -> str:
+    """What it takes for a kommune's figures to be shown (the release's minimum, not a literal)."""
+    return (f"En kommunes tal vises, når mindst {fmt_int(minimum)} fra kommunen har besvaret spørgsmålet, og "
+            "tallet ikke kan bruges til at regne et andet skjult tal ud.")
 
 
 def kommune_narrative(place: str, items: list[dict], base_year: int | None) -> list[str]:

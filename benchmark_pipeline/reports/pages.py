@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from benchmark_pipeline import findings as fnd
 from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
 from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
@@ -36,7 +37,14 @@ from .model import (
     is_true,
     suppression_text,
 )
-from .narrative import change_direction, compare_to_national, kommune_narrative, percentile_sentence
+from .narrative import (
+    INTERVAL_SENTENCE,
+    change_direction,
+    compare_to_national,
+    kommune_narrative,
+    rank_sentence,
+    requirement_sentence,
+)
 
 LAST_OPTIONS = ("andet", "ingen", "ved_ikke")  # kept last when a chart is sorted by size
 SUBSTANTIVE_ORDER = ("data_use_change", "further_potential", "use_contexts", "anchoring_levels", "data_sources",
@@ -95,6 +103,25 @@ class Context:
     @property
     def base_year(self) -> int | None:
         return self.year.base_year or (self.history[-1].survey_year if self.history else None)
+
+    @property
+    def first_year(self) -> int:
+        """The first published survey year the report knows of (this year when it has no history)."""
+        return self.history[0].survey_year if self.history else self.survey_year
+
+    @cached_property
+    def findings(self) -> dict[str, list[fnd.Finding]]:
+        """The year's findings by geography code (the same list the workbook and the UI can read)."""
+        return fnd.findings_for_year(self.year.raw_tables, self.labels.instrument, self.kommuner, self.survey_year)
+
+    def finding_items(self, findings: list[fnd.Finding]) -> list[dict]:
+        """Findings as the templates show them: the sentence, with the label-change footnote mark."""
+        out = []
+        for f in findings:
+            note = self.labels.footnote(f.question_id, f.option_id) if f.indicator_id else None
+            out.append({"text": f.sentence, "kind": f.kind, "tone": f.tone, "mark": superscript(note) if note else "",
+                        "note": note})
+        return out
 
     def option_label(self, question: str, option: str, mark: bool = True) -> str:
         label = self.labels.option(question, option)
@@ -302,8 +329,20 @@ def trend_section(ctx: Context) -> dict:
                 cells.append(cell(fmt_score(row["score"])))
         if any_value:
             brows.append({"head": ctx.option_label("barriers", b), "cells": cells})
+    since_table = since_first_table(ctx, years)
+    since = [f for f in ctx.findings.get(NATIONAL_CODE, []) if f.kind in ("change_first_year", "trend")
+             or (f.kind == "change_previous_year" and f.get("base_year") == ctx.first_year)]
+    since_items = ctx.finding_items(fnd.highlights(since, limit=len(since)))  # the strongest of each option
+    if (not since_items and since_table["rows"] and since_table["compared"] == len(since_table["rows"])
+            and not since_table["significant"]):
+        text = "Ingen af ændringerne i tabellen siden første år er statistisk signifikante"
+        text += ", og ingen af udviklingerne pr. år er det heller." if since_table["trended"] else "."
+        since_items = [{"text": text, "mark": "", "note": None, "kind": "", "tone": "neutral"}]
     return {
         "single_year": len(years) == 1,
+        "first_year": years[0].survey_year,
+        "since": since_table["table"] if since_table["rows"] else None,
+        "since_items": since_items,
         "svg": ch.LazySVG(spec) if series else None,
         "spec": spec,
         "table": table(f"Udviklingen i hele landet, {years[0].survey_year}-{years[-1].survey_year}", "År", cols,
@@ -312,6 +351,48 @@ def trend_section(ctx: Context) -> dict:
                                [str(yd.survey_year) for yd in years], [{"title": None, "rows": brows}]),
         "footnotes": footnotes_for(ctx, "barriers"),
     }
+
+
+def _published_share(row: dict | None) -> bool:
+    return row is not None and not is_true(row.get("suppressed")) and as_float(row.get("share")) is not None
+
+
+def since_first_table(ctx: Context, years: list[YearData]) -> dict:
+    """The change since each series' first published year and the trend over all years, in hele landet, for
+    the headline indicators and the barriers (share with the barrier in their top 3)."""
+    year = ctx.survey_year
+    cols = ["Første år", "Andel første år", f"Andel {year}", "Ændring siden første år (procentpoint)",
+            "Signifikant ændring", "Udvikling pr. år (procentpoint)", "Signifikant udvikling"]
+    rows, compared, trended, significant = [], 0, 0, 0
+    if len(years) > 1:
+        barriers = [f"barriers.{b}.top3" for b in option_ids(ctx, "barriers") if b != "andet"]
+        indicators = [*HEADLINE_INDICATORS, *barriers]
+        for ind in indicators:
+            first = next((yd for yd in years if _published_share(yd.national(ind))), None)
+            now = ctx.year.national(ind)
+            if first is None or first.survey_year == year or not _published_share(now):
+                continue
+            change = ctx.year.since_first("national", NATIONAL_CODE, ind, first.survey_year)
+            trend = ctx.year.trend("national", NATIONAL_CODE, ind)
+            compared += change is not None
+            trended += trend is not None
+            significant += (change_direction(change) in ("steget", "faldet")
+                            or is_true((trend or {}).get("significant")))
+            question, option, _ = fnd.split_indicator(ind)
+            label = HEADLINE_SHORT.get(ind) or f"Barriere: {ctx.option_label(question, option)}"
+            none = cell("\u2013", "num na", "ingen sammenligning")
+            change_part = [none, none] if change is None else change_cells(change)
+            trend_part = [none, none] if trend is None else [
+                cell(fmt_pp(trend["slope_pp_per_year"])),
+                cell("Ja" if is_true(trend.get("significant")) else "Nej", "center")]
+            rows.append({"head": label, "cells": [
+                cell(str(first.survey_year), "center"), cell(fmt_pct(first.national(ind)["share"])),
+                cell(fmt_pct(now["share"])), *change_part, *trend_part]})
+    caption = f"Ændringen i hele landet siden første år og udviklingen pr. år, {years[0].survey_year}-{year}"
+    note = ("Barrierer: andelen, der har barrieren blandt deres tre væsentligste. Udviklingen pr. år vises, når "
+            "der er tal fra mindst tre år.")
+    return {"rows": rows, "compared": compared, "trended": trended, "significant": significant,
+            "table": table(caption, "Tal", cols, [{"title": None, "rows": rows}], note=note)}
 
 
 def geography_section(ctx: Context, level: str) -> dict:
@@ -416,7 +497,11 @@ def national_context(ctx: Context) -> dict:
     ) if f]
     more = [f for f in (question_figure(ctx, q) for q in ("data_use_change", "further_potential")) if f]
     sources = [f for f in (question_figure(ctx, q) for q in ("data_sources", "ai_use")) if f]
+    top = ctx.finding_items(fnd.highlights(ctx.findings.get(NATIONAL_CODE, []), limit=6))
     return {
+        "highlights": top,
+        "highlight_notes": [c for c in ctx.labels.changes if any(i["note"] == c["number"] for i in top)],
+        "interval_sentence": INTERVAL_SENTENCE,
         "cards": headline_cards(ctx),
         "figures": figures,
         "headline_details": more,
@@ -494,14 +579,14 @@ def kommune_table(ctx: Context, kode: str, questions: tuple[str, ...], caption: 
     base = ctx.base_year
     cols = ["Kommunen", "95\u00a0%-interval", f"Ændring siden {base} (procentpoint)" if base else "Ændring",
             "Signifikant ændring", "Regionen", "Kommunegruppen", "Hele landet", "Forskel til landet (procentpoint)",
-            "Percentil"]
+            "Placering (1 = højeste andel)"]
     row = ctx.kommune_rows[kode]
     region, group = row["region_kode"], row["kommunegruppe_kode"]
     sections = []
     for q in questions:
         if not ctx.year.has_question(q):
             continue
-        rows, note = [], ""
+        rows, note, n = [], "", ""
         suffix = ".top3" if q == "barriers" else ""
         for opt in option_ids(ctx, q):
             ind = f"{q}.{opt}{suffix}"
@@ -518,17 +603,43 @@ def kommune_table(ctx: Context, kode: str, questions: tuple[str, ...], caption: 
                                                       na_cell(), na_cell()]})
                 continue
             b = kb.get(ind, {})
+            n = n or fmt_int(row.get("n"))
+            place = fnd.rank_position(b.get("percentile"), b.get("percentile_of"), None)
             rows.append({"head": label, "cells": [
                 cell(fmt_pct(row["share"])), cell(fmt_pct_interval(row["ci_low"], row["ci_high"])),
                 *change_cells(ctx.year.yoy("kommune", kode, ind)), *ref_cells,
-                cell(fmt_pp(b.get("diff_national_pp"), "\u2013")), cell(fmt_int(b.get("percentile"), "\u2013"))]})
+                cell(fmt_pp(b.get("diff_national_pp"), "\u2013")),
+                cell(f"{place[0]} af {place[1]}") if place else na_cell()]})
         if rows:
             title = ctx.labels.question_text(q)
             if q == "barriers":
                 title += " (andel med barrieren i top 3)"
+            if n:
+                title += f" \u2013 {n} besvarelser"
             sections.append({"title": title, "note": f"Kommunens tal offentliggøres ikke: {note}." if note else "",
                              "rows": rows})
     return table(caption, "Svarmulighed", cols, sections)
+
+
+def group_table(ctx: Context, kode: str, group_name: str, kb: dict[str, dict]) -> dict | None:
+    """The kommune beside the lowest, median and highest published kommune of its kommunegruppe, and its
+    place among all published kommuner, for the headline indicators."""
+    rows = []
+    for ind in HEADLINE_INDICATORS:
+        b = kb.get(ind, {})
+        if as_float(b.get("share")) is None or as_float(b.get("group_published")) is None:
+            continue
+        place = fnd.rank_phrase(b.get("percentile"), b.get("percentile_of"), ind)
+        rows.append({"head": HEADLINE_SHORT[ind], "cells": [
+            cell(fmt_pct(b["share"])), cell(fmt_pct(b.get("group_min"))), cell(fmt_pct(b.get("group_median"))),
+            cell(fmt_pct(b.get("group_max"))), cell(fmt_int(b.get("group_published"))),
+            cell(place[0].upper() + place[1:], "text") if place else na_cell()]})
+    if not rows:
+        return None
+    return table(f"Kommunen i kommunegruppen {group_name} {ctx.survey_year}", "Tal",
+                 ["Kommunen", "Gruppens laveste", "Gruppens median", "Gruppens højeste",
+                  "Kommuner i gruppen med offentliggjorte tal", "Placering i hele landet (udjævnet andel)"],
+                 [{"title": None, "rows": rows}])
 
 
 def kommune_context(ctx: Context, kode: str, charts: KommuneCharts) -> dict:
@@ -554,7 +665,8 @@ def kommune_context(ctx: Context, kode: str, charts: KommuneCharts) -> dict:
                       "yoy": ctx.year.yoy("kommune", kode, ind), "percentile": b.get("percentile")})
     paragraphs = kommune_narrative(name, items, ctx.base_year)
     for p, it in zip(range(len(paragraphs)), items):
-        extra = percentile_sentence(it["percentile"])
+        b = kb.get(it["indicator_id"], {})
+        extra = rank_sentence(b.get("percentile"), b.get("percentile_of"), it["indicator_id"])
         if extra:
             paragraphs[p] += " " + extra
     facts = []
@@ -582,7 +694,16 @@ def kommune_context(ctx: Context, kode: str, charts: KommuneCharts) -> dict:
                 nat_cell]})
     barrier_rows.sort(key=lambda r: r.get("sort", 0))
     barriers_published = any("sort" in r for r in barrier_rows)
+    answers = [as_float((ctx.year.value("kommune", kode, i) or {}).get("n")) for i in ctx.year.indicator_ids]
+    answers = [a for a in answers if a is not None]
+    standout = ctx.finding_items(fnd.highlights(ctx.findings.get(kode, []), limit=6))
     return {
+        "answers": fmt_int(max(answers)) if answers else "",
+        "standout": standout,
+        "standout_notes": [c for c in ctx.labels.changes if any(i["note"] == c["number"] for i in standout)],
+        "requirement": requirement_sentence(ctx.min_respondents),
+        "interval_sentence": INTERVAL_SENTENCE,
+        "group_table": group_table(ctx, kode, t["kommunegruppe_navn"], kb),
         "kode": kode,
         "name": name,
         "region": t["region_navn"],
@@ -634,7 +755,7 @@ def index_context(ctx: Context) -> dict:
 
 def make_context(survey_year: int, tables: dict, history: dict, instrument: YearInstrument, kommuner: Kommuner,
                  min_respondents: int = MIN_RESPONDENTS_FLOOR) -> Context:
-    hist = [YearData(y, history[y]) for y in sorted(history or {}) if int(y) < survey_year]
-    return Context(survey_year=survey_year, year=YearData(survey_year, tables), labels=Labels(instrument),
+    hist = [YearData(y, history[y], kommuner) for y in sorted(history or {}) if int(y) < survey_year]
+    return Context(survey_year=survey_year, year=YearData(survey_year, tables, kommuner), labels=Labels(instrument),
                    kommuner=kommuner, history=hist, min_respondents=min_respondents,
                    names=geography_names(kommuner))

@@ -1,9 +1,11 @@
 """Realistic published tables for report tests, built here (not with benchmark_pipeline.stats).
 
 Synthetic respondents are drawn per kommune, aggregated to kommune, region, kommunegruppe and national
-level, and disclosure control is applied the way SURVEY.md section 4 describes (primary below 5,
+level, and disclosure control is applied the way the methodology describes (primary below 5,
 complementary within regions and kommunegrupper), so the fixture holds suppressed kommuner of every
-reason. Tables carry the columns of docs/architecture.md and a leading `release_id`.
+reason. Tables carry the columns of docs/architecture.md and a leading `release_id`, with the columns being
+added to the published tables (yoy_changes `comparison`; kommune_benchmarks `percentile_of` and the national
+and kommunegruppe spread).
 """
 
 from __future__ import annotations
@@ -241,8 +243,9 @@ def build_year(survey_year, instrument, kommuner, seed, year_index, previous=Non
 
 
 def _yoy(survey_year, iv, kc, previous):
-    cols = ["survey_year", "base_year", "geography_level", "geography_code", "indicator_id", "share", "share_base",
-            "diff_pp", "diff_ci_low_pp", "diff_ci_high_pp", "p_value", "q_value", "significant", "relative_growth"]
+    cols = ["survey_year", "base_year", "comparison", "geography_level", "geography_code", "indicator_id", "share",
+            "share_base", "diff_pp", "diff_ci_low_pp", "diff_ci_high_pp", "p_value", "q_value", "significant",
+            "relative_growth"]
     if previous is None:
         return pd.DataFrame(columns=cols)
     prev = previous["indicator_values"]
@@ -251,7 +254,8 @@ def _yoy(survey_year, iv, kc, previous):
     out = []
     pvals = []
     for r in merged.to_dict("records"):
-        base = {"survey_year": survey_year, "base_year": survey_year - 1, "geography_level": r["geography_level"],
+        base = {"survey_year": survey_year, "base_year": survey_year - 1, "comparison": "previous_year",
+                "geography_level": r["geography_level"],
                 "geography_code": r["geography_code"], "indicator_id": r["indicator_id"]}
         if r["suppressed"] or r["suppressed_base"] or pd.isna(r["share"]) or pd.isna(r["share_base"]):
             out.append({**base, "share": np.nan, "share_base": np.nan, "diff_pp": np.nan, "diff_ci_low_pp": np.nan,
@@ -307,6 +311,15 @@ def _benchmarks(survey_year, iv, kommuner):
     pubmask = ~kb["suppressed"]
     kb.loc[pubmask, "percentile"] = kb[pubmask].groupby("indicator_id")["share_shrunk"].rank(pct=True) * 100
     kb["n"] = kb["n"].astype("Int64")
+    # how many kommuner the percentile ranks among, and the published spread nationally and in the group
+    share = kb["share"].where(pubmask)
+    kb["percentile_of"] = share.groupby(kb["indicator_id"]).transform("count").where(pubmask)
+    group = kb["kommune_kode"].map(t["kommunegruppe_kode"])
+    for prefix, keys in (("national", [kb["indicator_id"]]), ("group", [kb["indicator_id"], group])):
+        g = share.groupby(keys)
+        for stat in ("min", "median", "max"):
+            kb[f"{prefix}_{stat}"] = g.transform(stat).where(pubmask)
+        kb[f"{prefix}_published"] = g.transform("count").where(pubmask)
     return kb
 
 

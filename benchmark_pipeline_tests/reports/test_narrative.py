@@ -41,3 +41,21 @@ def test_change_is_called_a_rise_or_fall_only_when_significant():
         assert "ikke statistisk signifikant" in text
     assert "ikke et offentliggjort tal fra 2023" in change_sentence(None, 2023)
     assert change_sentence(None, None) == ""
+
+
+def test_rank_is_stated_plainly_and_the_way_round_the_option_needs():
+    from benchmark_pipeline.reports.narrative import rank_sentence
+
+    assert rank_sentence(100.0, 17, "data_use_change.mere") == (
+        "Målt på den udjævnede andel er kommunen nr. 1 af 17 offentliggjorte kommuner, hvor 1 er den højeste andel.")
+    low = rank_sentence(100 / 17, 17, "barriers.ledelse.top3")
+    assert "nr. 1 af 17" in low and "hvor 1 er den laveste andel" in low
+    assert "bedst" not in low
+    assert rank_sentence(None, 17, "data_use_change.mere") == "" and rank_sentence(50.0, None, "x.y") == ""
+
+
+def test_what_it_takes_to_be_shown_names_the_minimum():
+    from benchmark_pipeline.reports.narrative import requirement_sentence
+
+    assert "mindst 7 fra kommunen har besvaret" in requirement_sentence(7)
+    assert "beskytt" not in requirement_sentence(7)

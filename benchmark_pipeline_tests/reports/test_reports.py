@@ -217,7 +217,10 @@ def test_kommune_page_numbers_and_narrative(html_2024, report_tables):
     assert mere[1] == fmt_pct(r.share) and mere[2] == fmt_pct_interval(r.ci_low, r.ci_high)
     kb = cur["kommune_benchmarks"]
     b = kb[(kb.kommune_kode == "101") & (kb.indicator_id == "data_use_change.mere")].iloc[0]
-    assert mere[8] == fmt_pp(b.diff_national_pp) and mere[9] == str(round(b.percentile))
+    n_published = int(kb[(kb.indicator_id == "data_use_change.mere") & ~kb.suppressed.astype(bool)].shape[0])
+    place = round(n_published + 1 - b.percentile / 100 * n_published)  # 1 = the highest (shrunk) share
+    assert mere[8] == fmt_pp(b.diff_national_pp) and mere[9] == f"{place} af {n_published}"
+    assert f"nr. {place} af {n_published} offentliggjorte kommuner, hvor 1 er den højeste andel" in text
     # Aarhus: designed far below with a significant fall
     aarhus = visible_text(html_2024["kommuner/751.html"])
     assert "under landsgennemsnittet" in aarhus and "faldet med" in aarhus
@@ -296,13 +299,14 @@ def test_suppressed_values_cannot_leak_even_if_present_in_the_tables(tmp_path, r
 
 
 def test_no_counts_at_kommune_level(html_2024):
+    """A kommune's n (its number of answers) is published; the count choosing an option is not shown."""
     for name, html in html_2024.items():
         if name.startswith("kommuner/"):
             text = visible_text(html)
-            assert not re.search(r"(?i)(?<!færre end )\b\d+\s+besvarelser", text), name
+            assert not re.search(r"(?i)\b\d+\s+af\s+\d+\s+besvarelser", text), name
             for table in tables(html).values():
                 head = table[0] if table else []
-                assert not any(h.startswith(("Antal", "Besvarelser")) for h in head), name
+                assert not any(h.startswith(("Antal", "Valgt")) for h in head), name
 
 
 def test_index_lists_all_kommuner_with_links(html_2024, kommuner):
@@ -416,3 +420,145 @@ def test_deterministic_output(tmp_path, report_tables, instrument_2024, kommuner
     render_reports(tmp_path, 2024, cur, history, instrument_2024, kommuner)
     for name in ("national.html", "kommuner/101.html", "workbook.xlsx"):
         assert (tmp_path / name).read_bytes() == (rendered_2024["dir"] / name).read_bytes(), name
+
+
+# -- findings, privacy wording, method words (issue 13) ----------------------------------------------
+
+def _section(html: str, heading_id: str) -> str:
+    """The HTML of the <section> whose heading has this id."""
+    start = html.index(f'id="{heading_id}"')
+    start = html.rindex("<section", 0, start)
+    return html[start:html.index("</section>", start)]
+
+
+def _items(html: str) -> list[str]:
+    """The visible text of each finding in a list (screen-reader notes dropped)."""
+    html = re.sub(r'<span class="sr-only">.*?</span>', "", html)
+    return [visible_text(li) for li in re.findall(r"<li>(.*?)</li>", html, flags=re.S)]
+
+
+def test_national_report_starts_with_the_strongest_findings(html_2024, report_tables, instrument_2024, kommuner):
+    from benchmark_pipeline.findings import findings_for_year, highlights
+
+    cur, _ = report_tables
+    html = html_2024["national.html"]
+    h2 = re.findall(r"<h2 id=\"([\w-]+)\"", html)
+    assert h2[0] == "vigtigste" and h2.index("vigtigste") < h2.index("hovedtal")
+    expected = [f.sentence for f in highlights(findings_for_year(cur, instrument_2024, kommuner)["DK"])]
+    shown = [re.sub(r"\s*[¹²³⁴⁵⁶⁷⁸⁹⁰]+$", "", item) for item in _items(_section(html, "vigtigste"))]
+    assert shown == expected and 3 <= len(shown) <= 6
+    assert "Manglende ledelsesopbakning og prioritering" in shown[0]  # the top barrier in the fixture
+    assert "højeste vægtede score" in shown[0]
+
+
+def test_what_a_95_percent_interval_means_is_said_plainly(html_2024):
+    from benchmark_pipeline.reports.narrative import INTERVAL_SENTENCE
+
+    assert "95 ud af 100" in INTERVAL_SENTENCE and "sandsynlighed" not in INTERVAL_SENTENCE
+    national = visible_text(html_2024["national.html"])
+    assert national.count(INTERVAL_SENTENCE) == 2  # "Det vigtigste i år" and the method section
+    assert INTERVAL_SENTENCE in visible_text(html_2024["kommuner/101.html"])
+
+
+METHOD_WORDS = re.compile(r"Wilson|Benjamini|Hochberg|Newcombe|empirisk Bayes|q\s*<|\b[a-z]+_[a-z_]+\b|\.top3|\.first\b")
+
+
+def test_method_words_only_in_the_method_section(html_2024):
+    national = html_2024["national.html"]
+    before = national[: national.index('<section aria-labelledby="metode"')]
+    assert not METHOD_WORDS.search(visible_text(before)), METHOD_WORDS.search(visible_text(before))
+    assert METHOD_WORDS.search(visible_text(_section(national, "metode")))
+    for name, html in html_2024.items():
+        if name.startswith("kommuner/"):
+            assert not METHOD_WORDS.search(visible_text(html)), (name, METHOD_WORDS.search(visible_text(html)))
+
+
+PROMISES = ("aldrig for den enkelte kommune", "vises aldrig", "afsløre den enkelte", "beskytter de enkelte",
+            "ville kunne genkendes", "kan ikke regnes ud", "ikke kan kendes")
+
+
+def test_no_text_promises_that_a_kommune_count_cannot_be_known(html_2024):
+    for name, html in html_2024.items():
+        text = visible_text(html).lower()
+        for promise in PROMISES:
+            assert promise not in text, (name, promise)
+    page = visible_text(html_2024["kommuner/101.html"])
+    assert "Intet tal bygger på færre end 5 besvarelser" in page
+    assert "kan regnes ud af dem" in page  # the honest statement: n and share give the count
+    method = visible_text(_section(html_2024["national.html"], "metode"))
+    assert "intet offentliggjort tal bygger på færre end 5 besvarelser" in method
+
+
+@pytest.fixture(scope="module")
+def rendered_min_7(tmp_path_factory, report_tables, instrument_2024, kommuner):
+    cur, history = report_tables
+    out = tmp_path_factory.mktemp("reports_min7")
+    prepare_reports(2024, cur, history, instrument_2024, kommuner, min_respondents=7).write(out)
+    return out
+
+
+def test_what_it_takes_to_be_shown_uses_the_release_minimum(rendered_min_7, report_tables):
+    cur, _ = report_tables
+    iv = cur["indicator_values"]
+    head = iv[(iv.geography_level == "kommune") & (iv.indicator_id == "data_use_change.mere")]
+    for reason in ("no_respondents", "below_minimum"):
+        kode = head[head.suppression_reason == reason].geography_code.iloc[0]
+        text = visible_text((rendered_min_7 / "kommuner" / f"{kode}.html").read_text(encoding="utf-8"))
+        assert "Kommunens resultater offentliggøres ikke" in text
+        assert "En kommunes tal vises, når mindst 7 fra kommunen har besvaret spørgsmålet" in text, reason
+        assert "mindst 5" not in text and "færre end 5" not in text
+        assert "beskytter" not in text
+    index = visible_text((rendered_min_7 / "kommuner" / "index.html").read_text(encoding="utf-8"))
+    assert "færre end 7 besvarelser" in index and "mindst 7" in index
+
+
+def test_kommune_page_shows_what_stands_out_its_answers_and_its_group(html_2024, report_tables, instrument_2024,
+                                                                     kommuner):
+    from benchmark_pipeline.findings import findings_for_year, highlights
+
+    cur, _ = report_tables
+    found = findings_for_year(cur, instrument_2024, kommuner)
+    iv, kb = cur["indicator_values"], cur["kommune_benchmarks"]
+    for kode in ("101", "751", "461"):
+        html = html_2024[f"kommuner/{kode}.html"]
+        shown = [re.sub(r"\s*[¹²³⁴⁵⁶⁷⁸⁹⁰]+$", "", i) for i in _items(_section(html, "skiller-sig-ud"))]
+        assert shown == [f.sentence for f in highlights(found[kode])] and shown, kode
+        answers = iv[(iv.geography_level == "kommune") & (iv.geography_code == kode)]["n"].max()
+        assert f"Besvarelser {int(answers)} på det spørgsmål, flest fra kommunen har besvaret" in visible_text(html)
+        rows = {r[0]: r[1:] for r in tables(html)["tabel-kommunegruppe"][1:]}
+        b = kb[(kb.kommune_kode == kode) & (kb.indicator_id == "data_use_change.mere")].iloc[0]
+        assert rows["Bruger data mere end for et år siden"][:5] == [
+            fmt_pct(b.share), fmt_pct(b.group_min), fmt_pct(b.group_median), fmt_pct(b.group_max),
+            str(int(b.group_published))]
+        assert re.fullmatch(r"Nr\. \d+ af \d+ offentliggjorte kommuner, hvor 1 er den højeste andel",
+                            rows["Bruger data mere end for et år siden"][5])
+    aarhus = " ".join(_items(_section(html_2024["kommuner/751.html"], "skiller-sig-ud")))
+    assert "faldet fra" in aarhus and "under landsgennemsnittet" in aarhus
+
+
+def test_trend_section_gives_the_change_since_the_first_year(html_2024, report_tables):
+    cur, history = report_tables
+    html = html_2024["national.html"]
+    rows = {r[0]: r[1:] for r in tables(html)["tabel-siden-foerste-aar"][1:]}
+    yoy = cur["yoy_changes"]
+    y = yoy[(yoy.geography_level == "national") & (yoy.indicator_id == "data_use_change.mere")].iloc[0]
+    first = iv_row(history[2023], "national", "DK", "data_use_change.mere")
+    now = iv_row(cur, "national", "DK", "data_use_change.mere")
+    assert rows["Bruger data mere end for et år siden"][:5] == [
+        "2023", fmt_pct(first.share), fmt_pct(now.share), fmt_pp(y.diff_pp), "Ja" if y.significant else "Nej"]
+    assert "Ændringen siden første år" in visible_text(_section(html, "udvikling"))
+
+
+def test_ids_are_unique_on_every_page(html_2024):
+    for name, html in html_2024.items():
+        ids = re.findall(r'\bid="([^"]+)"', html)
+        assert len(ids) == len(set(ids)), (name, [i for i in set(ids) if ids.count(i) > 1])
+
+
+def test_highlights_for_the_dagster_ui(report_tables, instrument_2024, kommuner):
+    from benchmark_pipeline.findings import findings_for_year, highlights
+
+    cur, history = report_tables
+    md = prepare_reports(2024, cur, history, instrument_2024, kommuner).highlights_markdown()
+    expected = highlights(findings_for_year(cur, instrument_2024, kommuner)["DK"])
+    assert md.splitlines() == [f"- {f.sentence}" for f in expected]
