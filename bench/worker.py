@@ -197,13 +197,13 @@ def _step_seconds(instance) -> dict[str, float]:
 
 
 def _year_tables(settings, year: int) -> dict:
-    """The year's six tables computed by the domain functions, without Dagster, and what they came from."""
+    """The year's tables computed by the domain functions, without Dagster, and what they came from."""
     from benchmark_pipeline.ingest import find_export, read_export, validate_export
     from benchmark_pipeline.instrument import load_year
-    from benchmark_pipeline.publication import publishable_tables
+    from benchmark_pipeline.candidate import publishable_tables
     from benchmark_pipeline.reference import load_kommuner
     from benchmark_pipeline.stats import (
-        compute_indicators, compute_kommune_benchmarks, compute_year_summary, compute_yoy,
+        compute_indicators, compute_kommune_benchmarks, compute_trends, compute_year_summary, compute_yoy,
     )
 
     instrument, kommuner = load_year(settings.data_dir, year), load_kommuner(settings.data_dir)
@@ -211,6 +211,7 @@ def _year_tables(settings, year: int) -> dict:
     validation = validate_export(raw, instrument, kommuner)
     indicators = compute_indicators(validation.valid, instrument, kommuner, min_respondents=settings.min_respondents)
     growth = {"yoy_changes": compute_yoy(indicators["indicator_values"], None),
+              "trends": compute_trends(indicators["indicator_values"], None),
               "year_summary": compute_year_summary(year, validation.counts, validation.valid, None)}
     benchmarks = compute_kommune_benchmarks(indicators["indicator_values"], kommuner)
     tables = publishable_tables(year, indicators, growth, benchmarks, validation)
@@ -220,7 +221,7 @@ def _year_tables(settings, year: int) -> dict:
 def _staged_year(work: Path, year: int):
     """The year's tables staged as a release (as the pipeline stages it before the privacy audit), without
     Dagster: reports and audit are measured on their own."""
-    from benchmark_pipeline.publication import free_texts, input_files
+    from benchmark_pipeline.candidate import free_texts
     from benchmark_pipeline.release import ReleaseStore
     from benchmark_pipeline.settings import Settings
     from benchmark_pipeline.versions import CODE_VERSIONS
@@ -229,7 +230,7 @@ def _staged_year(work: Path, year: int):
     computed = _year_tables(settings, year)
     tables = computed["tables"]
     store = ReleaseStore(settings.output_dir, settings.resolved_warehouse_url)
-    staged = store.stage(year, "bench", tables, inputs=input_files(computed["raw"].files),
+    staged = store.stage(year, "bench", tables, inputs=list(computed["raw"].files),
                          code_versions=CODE_VERSIONS, settings=settings.result_settings())
     return staged, tables, computed["instrument"], computed["kommuner"], free_texts(computed["validation"].valid)
 

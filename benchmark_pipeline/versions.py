@@ -25,12 +25,12 @@ RECORD = PACKAGE / "code_versions.json"
 CODE_VERSIONS: dict[str, str] = {
     "raw_survey_responses": "2",  # 2: only the columns the mapping uses are kept; formula cells without a value refused
     "validated_responses": "1",
-    "indicators": "3",  # 2: exact disclosure audit, one public reason; 3: suppression rings, nearest first
-    "comparison_base": "1",
-    "year_over_year_growth": "1",
-    "kommune_benchmarks": "1",
-    "report_artefacts": "1",
-    "staged_release": "1",
+    "indicators": "4",  # 2: exact disclosure audit, one public reason; 3: suppression rings, nearest first; 4: bounded barrier intervals
+    "comparison_base": "2",  # 2: every earlier year's published values, not only t-1's
+    "year_over_year_growth": "2",  # 2: BH within families, change since the first year, trends
+    "kommune_benchmarks": "2",  # 2: percentile_of, comparison-group spread
+    "report_artefacts": "2",  # 2: findings ("Det vigtigste i år", "Det skiller sig ud"), ranks with their denominator
+    "staged_release": "2",  # 2: the trends table; every compared release in the fingerprint
     "published_release": "1",
 }
 
@@ -43,9 +43,9 @@ STEP_SOURCES: dict[str, tuple[str, ...]] = {
     "indicators": ("stats/indicators.py", "stats/disclosure.py", "stats/attack.py", "stats/tables.py",
                    "stats/geography.py", "stats/verify.py"),
     "comparison_base": ("defs/assets/statistics.py", "publication.py"),
-    "year_over_year_growth": ("stats/yoy.py", "stats/summary.py"),
+    "year_over_year_growth": ("stats/yoy.py", "stats/trends.py", "stats/summary.py", "stats/tables.py"),
     "kommune_benchmarks": ("stats/benchmarks.py",),
-    "report_artefacts": ("reports/",),
+    "report_artefacts": ("reports/", "findings.py"),
     "staged_release": ("candidate.py", "release/fingerprint.py", "release/manifest.py", "release/model.py",
                        "release/schema.py", "release/files.py"),
     "published_release": ("defs/assets/publishing.py", "release/publishing.py", "release/store.py",

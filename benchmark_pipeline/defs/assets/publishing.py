@@ -130,6 +130,7 @@ def report_artefacts(context: AssetExecutionContext, benchmark: BenchmarkSetting
         {
             "files": len(files),
             "national_report": MetadataValue.path(str(out_dir / "national.html")),
+            "highlights": MetadataValue.md(reports.highlights_markdown()),  # "Det vigtigste i år", as the report says it
             **charts,
         }
     )
