@@ -10,6 +10,7 @@ from dagster import AssetExecutionContext, Backoff, Jitter, MetadataValue, Retry
 from benchmark_pipeline.defs.alerts import quarantine_warning, record_alert
 from benchmark_pipeline.defs.failures import user_facing_failures
 from benchmark_pipeline.defs.gc_pause import collector_paused
+from benchmark_pipeline.defs.metadata import release_metadata
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.candidate import ExportIdentity, ReleaseCandidate, build_candidate
@@ -204,7 +205,7 @@ def published_release(context: AssetExecutionContext, benchmark: BenchmarkSettin
             "reused": staged_release.reused is not None,
             "rows_quarantined": candidate.rows_quarantined,
             "release_path": MetadataValue.path(str(release.path)),
-            "national_report": MetadataValue.path(str(release.reports_dir / "national.html")),
+            **release_metadata(manifest, release.reports_dir),
             "outputs": MetadataValue.json(outputs if isinstance(outputs, (list, dict)) else str(outputs)),
         }
     )

@@ -4,7 +4,7 @@
 from dagster import AssetExecutionContext, MetadataValue, Output, asset
 
 from benchmark_pipeline.defs.failures import user_facing_failures
-from benchmark_pipeline.defs.metadata import table_preview, table_schema
+from benchmark_pipeline.defs.metadata import growth_metadata, headline_metadata, table_preview, table_schema
 from benchmark_pipeline.defs.ordering import wait_for_year
 from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
@@ -68,6 +68,7 @@ def indicators(context: AssetExecutionContext, benchmark: BenchmarkSettings, val
     context.add_output_metadata(
         {
             **_table_metadata(values, national),
+            **headline_metadata(values, respondents=len(validated_responses.valid)),
             # counts of suppressed cells only: the rule behind each one is the private trail
             "suppressed_cells": len(trail),
             "suppressed_by_exact_audit": int(trail["rule"].eq(REASON_DISCLOSURE_AUDIT).sum()),
@@ -130,7 +131,7 @@ def comparison_base(context: AssetExecutionContext, benchmark: BenchmarkSettings
     kinds={"pandas", "statsmodels"},
 )
 def year_over_year_growth(
-    context: AssetExecutionContext, indicators, comparison_base, validated_responses
+    context: AssetExecutionContext, benchmark: BenchmarkSettings, indicators, comparison_base, validated_responses
 ) -> dict:
     """Changes since the previous survey year and since each series' first year (Newcombe intervals, score
     tests, Benjamini-Hochberg q-values within families, relative growth), trends over three or more
@@ -146,18 +147,15 @@ def year_over_year_growth(
             year, validated_responses.counts, validated_responses.valid, comparison_base["year_summary"]
         )
     significant = yoy[yoy["significant"].fillna(False).astype(bool)] if len(yoy) else yoy
-    national = lambda f: f["geography_level"].eq("national")  # noqa: E731
+    first_year = not comparison_base["earlier_release_ids"]
     context.add_output_metadata(
         {
             "base_release_id": comparison_base["release_id"] or "",
             "dagster/row_count": len(yoy),
             "significant_changes": len(significant),
+            **growth_metadata(year, yoy, trends, benchmark.instrument(year), first_year=first_year),
             "trends_rows": len(trends),
             "significant_trends": int(trends["significant"].sum()),
-            "preview": table_preview(significant[national(significant)])
-            if len(yoy)
-            else MetadataValue.md("_(first survey year: no comparison)_"),
-            "trends_preview": table_preview(trends[national(trends) & trends["significant"]]),
             "year_summary": table_preview(summary),
         }
     )
