@@ -13,7 +13,9 @@ import base64
 import io
 import re
 import textwrap
-from dataclasses import dataclass, field
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import InitVar, dataclass, field
 
 import matplotlib
 
@@ -23,56 +25,130 @@ from matplotlib import rc_context  # noqa: E402
 from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.backends.backend_svg import FigureCanvasSVG  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, MultipleLocator  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 from markupsafe import Markup, escape  # noqa: E402
 
 from .formatting import NBSP, fmt_pct, fmt_pct_interval, fmt_score, fmt_score_interval  # noqa: E402
 
-# Colours chosen for at least 3:1 contrast against white (WCAG 1.4.11) and to stay distinct for the
-# common colour-vision deficiencies; the primary series is dark blue, comparisons grey/orange/purple.
-PRIMARY = "#1f5a96"  # 7.0:1 on white
-NATIONAL = "#4d4d4d"  # 8.5:1
-REGION = "#a6501b"  # 5.4:1
-GROUP = "#6a4c93"  # 6.9:1
+# One colour per meaning on every page and chart (the Okabe-Ito colour-blind-safe set), each with at least
+# 3:1 contrast against white for graphical objects (WCAG 1.4.11). Charts pick colours by meaning only.
+PALETTE = {
+    "kommune": "#D55E00",  # the kommune itself: vermillion, 3.9:1
+    "region": "#009E73",  # its region: bluish green, 3.4:1
+    "kommunegruppe": "#CC79A7",  # its kommunegruppe: reddish purple, 3.1:1
+    "national": "#0072B2",  # hele landet: blue, 5.2:1
+    "current": "#1a1a1a",  # the survey year's values (filled markers, bold labels): 17:1
+    "earlier": "#595959",  # earlier years' values (hollow markers, grey labels): 7.0:1
+    "suppressed": "#767676",  # not shown (ikke offentliggjort): 4.5:1, also enough for text
+}
+# The meanings under the names earlier callers used as colours (`colour=ch.PRIMARY` keeps working).
+PRIMARY, REGION, GROUP, NATIONAL = "kommune", "region", "kommunegruppe", "national"
 INK = "#1a1a1a"
 GRID = "#d9d9d9"
-SERIES_COLOURS = (PRIMARY, REGION, GROUP, NATIONAL, "#2e7d32")
+FIG_WIDTH = 5.4  # inches = 388.8 SVG units: on a 390 px phone the text is drawn at its own size
+FONT = 11.5  # pt = SVG units; every text of a chart uses it (>= 11 px at 390 px width)
+PHONE_PX = 390
+LINE_IN = FONT * 1.25 / 72  # one line of chart text
+CHAR_IN = FONT * 0.6 / 72  # an average character, generous for the browsers' own sans-serif fonts
+SERIES_STYLES = (("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."))  # series of one meaning: marker, line
 
 RC = {
     "svg.fonttype": "none",  # text stays text: small SVG, searchable, readable by screen readers
     "svg.hashsalt": "benchmark_pipeline",  # deterministic ids
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica", "Liberation Sans"],
-    "font.size": 9.5,
+    "font.size": FONT,
     "axes.edgecolor": "#8c8c8c",
     "axes.labelcolor": INK,
+    "axes.labelsize": FONT,
     "xtick.color": INK,
     "ytick.color": INK,
+    "xtick.labelsize": FONT,
+    "ytick.labelsize": FONT,
+    "legend.fontsize": FONT,
     "text.color": INK,
-    "axes.titlesize": 10.5,
+    "axes.titlesize": FONT,
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
     "figure.dpi": 100,
     "savefig.dpi": 100,
 }
-FIG_WIDTH = 7.2  # inches; the SVG scales to the column through its viewBox
+
+
+def palette_colour(meaning: str) -> str:
+    """The palette colour of a meaning; an unknown meaning is an error, never a silent default."""
+    try:
+        return PALETTE[meaning]
+    except KeyError:
+        raise ValueError(f"unknown chart meaning {meaning!r}; choose one of {', '.join(PALETTE)}") from None
 
 
 def pct_axis(x: float, _pos: object = None) -> str:
     return f"{round(x * 100):d}{NBSP}%"
 
 
+def axis_max(scale: str) -> float:
+    """Shares are fractions shown as 0-100 %, scores are 0-100: the axis always ends there."""
+    return 1.0 if scale == "share" else 100.0
+
+
+def axis_ticks(scale: str) -> tuple[list[float], list[str]]:
+    top = axis_max(scale)
+    ticks = [i / 5 * top for i in range(6)]
+    return ticks, [pct_axis(t) if scale == "share" else f"{t:.0f}" for t in ticks]
+
+
+def _clip(v: float | None, scale: str) -> float | None:
+    return None if v is None else min(max(v, 0.0), axis_max(scale))
+
+
+# -- order ----------------------------------------------------------------------------------------
+
+_DA_LAST = {"æ": "{", "ø": "|", "å": "}"}  # the three characters after "z" in ASCII, in Danish order
+
+
+def danish_key(text: str) -> tuple[str, str]:
+    """A sort key in Danish alphabetical order: Æ, Ø, Å after Z, "aa" as "å" (Aabenraa with the Å's),
+    other accents ignored, case ignored (the text itself breaks ties, so the order is total)."""
+    folded = text.casefold().replace("aa", "å")
+    out = []
+    for c in folded:
+        if c in _DA_LAST:
+            out.append(_DA_LAST[c])
+        else:
+            out.append("".join(d for d in unicodedata.normalize("NFKD", c) if not unicodedata.combining(d)))
+    return "".join(out), text
+
+
+def geography_order(names: Mapping[tuple[str, str], str], level: str,
+                    codes: Iterable[str] | None = None) -> list[str]:
+    """The codes of one level ("region", "kommunegruppe", "kommune") in Danish name order, so that a chart
+    and the table beside it list the geographies in the same order. `names` maps (level, code) to the
+    name shown; `codes` limits the result (default: every code of the level in `names`)."""
+    if codes is None:
+        codes = [code for lvl, code in names if lvl == level]
+    return sorted({str(c) for c in codes}, key=lambda c: danish_key(names.get((level, c), c)))
+
+
+# -- specs ----------------------------------------------------------------------------------------
+
 @dataclass
 class Bar:
-    """One bar: a published value with its interval; `text` is the value label shown at the bar."""
+    """One bar: a published value with its interval; `role` is its meaning (a PALETTE key) and gives its
+    colour; `text` is the value label shown at the bar."""
 
     label: str
     value: float
     low: float | None = None
     high: float | None = None
-    colour: str = PRIMARY
+    role: str = "national"
     text: str = ""
+    colour: InitVar[str | None] = None  # the former name of `role`
+
+    def __post_init__(self, colour: str | None) -> None:
+        if colour is not None:
+            self.role = colour
+        palette_colour(self.role)  # fail early on an unknown meaning
 
 
 @dataclass
@@ -80,37 +156,48 @@ class Panel:
     title: str
     bars: list[Bar]
     notes: list[str] = field(default_factory=list)  # e.g. "Region X: ikke offentliggjort" (alt text only)
-    reference: float | None = None  # a dashed vertical line over this panel only (e.g. the national share)
+    reference: float | None = None  # a dashed national mark over this panel only (e.g. the national share)
 
 
 @dataclass
 class BarChart:
-    """Horizontal bars with interval whiskers, in one or more stacked panels sharing the x axis."""
+    """Horizontal bars with interval whiskers, in one or more stacked panels sharing the x axis. Each label
+    stands on its own line above its bar, so that bars keep the full width of a phone."""
 
     key: str  # unique within a page; prefixes the SVG's ids
     alt: str
     panels: list[Panel]
     scale: str = "share"  # "share" (0-1, shown as %) or "score" (0-100)
-    reference: float | None = None  # a dashed vertical line (e.g. the national share)
+    reference: float | None = None  # a dashed national mark at each bar (e.g. the national share)
     reference_label: str = ""
     xlabel: str = ""
-    wrap: int = 34
-    left_in: float | None = None  # fixed label margin (inches); computed from the labels when None
+    wrap: int | None = None  # characters per label line; default: what fits the figure's width
+    left_in: float | None = None  # no effect since labels stand above the bars; kept for existing callers
 
 
 @dataclass
 class Series:
+    """One line of a trend chart; series of the same role are told apart by marker and line style."""
+
     label: str
     years: list[int]
     values: list[float]
     lows: list[float | None]
     highs: list[float | None]
-    colour: str = PRIMARY
-    marker: str = "o"
+    role: str = "national"
+    marker: str = ""  # default: by the series' place among those of its role
+    colour: InitVar[str | None] = None  # the former name of `role`
+
+    def __post_init__(self, colour: str | None) -> None:
+        if colour is not None:
+            self.role = colour
+        palette_colour(self.role)
 
 
 @dataclass
 class TrendChart:
+    """Values by year; a series with one year is drawn as points without a line (a line needs two)."""
+
     key: str
     alt: str
     series: list[Series]
@@ -147,48 +234,63 @@ def describe_bars(title: str, panels: list[Panel], scale: str) -> str:
 
 # -- figures --------------------------------------------------------------------------------------
 
+# bar charts, in inches (the y data unit is an inch from the top of the axes)
+AX_LEFT_IN = 0.24  # room for half of the "0 %" tick label
+AX_RIGHT_IN = 0.66  # room for the value label of a bar at 100 %
+HEADING_IN = 0.36
+GAP_IN = 0.14  # above each label
+BAR_IN = 0.22
+PANEL_GAP_IN = 0.16
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width)) or text
+
+
+def _text_width() -> int:
+    """Characters per line across the figure."""
+    return int((FIG_WIDTH - AX_LEFT_IN - 0.1) / CHAR_IN)
+
+
 @dataclass
 class _Layout:
-    rows: list  # (y, label, bar or None for a heading)
-    spans: list  # (y from, y to, reference) per panel
+    rows: list  # (y of the label's bottom, y of the bar's centre, label, bar or None for a heading)
+    marks: list  # (y centre, reference) of the national marks
     y_end: float
     height: float
-    left_in: float
     bottom_in: float
+    xlabel: str
     shape: tuple
 
 
 def _bar_layout(chart: BarChart) -> _Layout:
-    rows: list[tuple[float, str, Bar | None]] = []
-    spans: list[tuple[float, float, float]] = []
+    width = chart.wrap or _text_width()
+    rows: list[tuple[float, float, str, Bar | None]] = []
+    marks: list[tuple[float, float]] = []
     y = 0.0
     for i, panel in enumerate(chart.panels):
         if panel.title:
-            rows.append((y, panel.title, None))
-            y += 0.9
-        first = y
-        for b in panel.bars:
-            rows.append((y, "\n".join(textwrap.wrap(b.label, chart.wrap)) or b.label, b))
-            y += 1.0
+            rows.append((y + HEADING_IN * 0.75, y + HEADING_IN * 0.5, _wrap(panel.title, width), None))
+            y += HEADING_IN
         ref = panel.reference if panel.reference is not None else chart.reference
-        if ref is not None and panel.bars:
-            spans.append((first - 0.45, y - 0.55, ref))
+        for b in panel.bars:
+            label = _wrap(b.label, width)
+            label_bottom = y + GAP_IN + LINE_IN * (label.count("\n") + 1)
+            centre = label_bottom + 0.04 + BAR_IN / 2
+            rows.append((label_bottom, centre, label, b))
+            if ref is not None:
+                marks.append((centre, ref))
+            y = centre + BAR_IN / 2
         if i < len(chart.panels) - 1:
-            y += 0.35
-    n_lines = max((lbl.count("\n") + 1 for _, lbl, b in rows if b is not None), default=1)
-    row_in = 0.27 if n_lines == 1 else 0.36
-    bottom_in = 0.42 + (0.22 if chart.xlabel else 0.0) + (0.22 if spans and chart.reference_label else 0.0)
-    top_in = 0.12
-    height = top_in + bottom_in + row_in * max(y, 1.0)
-    if chart.left_in is not None:
-        left_in = chart.left_in
-    else:
-        longest = max((len(line) for _, lbl, b in rows if b is not None for line in lbl.split("\n")), default=10)
-        # browsers render the SVG text with their own sans-serif font, often wider than DejaVu's metrics
-        left_in = min(0.3 + 0.082 * longest, 3.4)
-    shape = (tuple(len(p.bars) for p in chart.panels), tuple(bool(p.title) for p in chart.panels), round(height, 4),
-             round(left_in, 4), chart.xlabel, chart.reference_label if spans else "", len(spans), chart.scale)
-    return _Layout(rows, spans, y, height, left_in, bottom_in, shape)
+            y += PANEL_GAP_IN
+    y_end = max(y, 0.5) + 0.06
+    xlabel = _wrap(chart.xlabel, _text_width()) if chart.xlabel else ""
+    legend = bool(marks and chart.reference_label)
+    bottom_in = 0.36 + (LINE_IN * (xlabel.count("\n") + 1) + 0.06 if xlabel else 0.0) + (LINE_IN + 0.1 if legend else 0)
+    height = 0.08 + y_end + bottom_in
+    shape = (tuple((round(lb, 4), round(c, 4), b is None) for lb, c, _l, b in rows), xlabel,
+             chart.reference_label if legend else "", len(marks), chart.scale)
+    return _Layout(rows, marks, y_end, height, bottom_in, xlabel, shape)
 
 
 def _bar_figure(chart: BarChart, layout: _Layout | None = None) -> Figure:
@@ -196,38 +298,36 @@ def _bar_figure(chart: BarChart, layout: _Layout | None = None) -> Figure:
     (tight_layout draws the figure twice and costs more than the SVG itself). The data-dependent
     artists are kept on the figure so that `_bar_update` can reuse it for a chart of the same shape."""
     lay = layout or _bar_layout(chart)
-    xmax = 1.0 if chart.scale == "share" else 100.0
     fig = Figure(figsize=(FIG_WIDTH, lay.height))
-    fig.subplots_adjust(left=lay.left_in / FIG_WIDTH, right=0.985, top=1 - 0.12 / lay.height,
-                        bottom=lay.bottom_in / lay.height)
+    fig.subplots_adjust(left=AX_LEFT_IN / FIG_WIDTH, right=1 - AX_RIGHT_IN / FIG_WIDTH,
+                        top=1 - 0.08 / lay.height, bottom=lay.bottom_in / lay.height)
     ax = fig.add_subplot()
-    bars = [(yy, b) for yy, _, b in lay.rows if b is not None]
-    ys = [yy for yy, _ in bars]
-    container = ax.barh(ys, [0.0] * len(ys), height=0.64, zorder=2)
-    hl = ax.hlines([], [], [], colors=INK, linewidth=1.1, zorder=3)
-    vl = ax.vlines([], [], [], colors=INK, linewidth=1.1, zorder=3)
-    texts = [ax.text(0, yy, "", va="center", ha="left", fontsize=9, color=INK, zorder=4) for yy in ys]
-    label_x = blended_transform_factory(fig.transFigure, ax.transData)
-    headings = [ax.text(0.012, yy, "", transform=label_x, ha="left", va="center", fontweight="bold", fontsize=10)
-                for yy, _t, b in lay.rows if b is None]
-    refs = ax.vlines([], [], [], colors=NATIONAL, linestyles=(0, (4, 3)), linewidth=1.4, zorder=3)
-    ax.set_yticks(ys, [""] * len(ys))
-    ax.set_ylim(lay.y_end - 0.5, -0.6)
-    ax.set_xlim(0, xmax * 1.13)
-    ticks = [i / 5 * xmax for i in range(6)]
-    ax.set_xticks(ticks, [pct_axis(t) if chart.scale == "share" else f"{t:.0f}" for t in ticks])
+    bars = [(c, b) for _lb, c, _l, b in lay.rows if b is not None]
+    ys = [c for c, _ in bars]
+    container = ax.barh(ys, [0.0] * len(ys), height=BAR_IN, zorder=2)
+    hl = ax.hlines([], [], [], colors=INK, linewidth=1.2, zorder=3)
+    vl = ax.vlines([], [], [], colors=INK, linewidth=1.2, zorder=3)
+    texts = [ax.text(0, c, "", va="center", ha="left", color=INK, zorder=4, clip_on=False) for c in ys]
+    label_x = blended_transform_factory(ax.transAxes, ax.transData)
+    labels = [ax.text(0, lb, "", transform=label_x, ha="left", va="bottom" if b is not None else "center",
+                      fontweight="normal" if b is not None else "bold", linespacing=1.1)
+              for lb, c, _l, b in lay.rows]
+    refs = ax.vlines([], [], [], colors=palette_colour("national"), linestyles=(0, (2, 1.5)), linewidth=2.2, zorder=4)
+    ax.set_yticks([])
+    ax.set_ylim(lay.y_end, 0)
+    ax.set_xlim(0, axis_max(chart.scale))
+    ax.set_xticks(*axis_ticks(chart.scale))
     ax.grid(axis="x", color=GRID, linewidth=0.8, zorder=0)
     ax.set_axisbelow(True)
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
-    ax.tick_params(axis="y", length=0, pad=6)
     ax.tick_params(axis="x", length=0, pad=4)
-    if chart.xlabel:
-        ax.set_xlabel(chart.xlabel)
-    if lay.spans and chart.reference_label:
-        fig.text(lay.left_in / FIG_WIDTH, 0.08 / lay.height, f"- - -  {chart.reference_label}", fontsize=8.5,
-                 color=NATIONAL, ha="left", va="bottom")
-    fig._bench_artists = {"ax": ax, "bars": container, "hl": hl, "vl": vl, "texts": texts, "headings": headings,
+    if lay.xlabel:
+        ax.set_xlabel(lay.xlabel, loc="left", labelpad=6)
+    if lay.marks and chart.reference_label:
+        fig.text(AX_LEFT_IN / FIG_WIDTH, 0.08 / lay.height, f"\u2506  {chart.reference_label}",
+                 color=palette_colour("national"), ha="left", va="bottom")
+    fig._bench_artists = {"ax": ax, "bars": container, "hl": hl, "vl": vl, "texts": texts, "labels": labels,
                           "refs": refs, "shape": lay.shape}
     _bar_update(fig, chart, lay)
     return fig
@@ -235,27 +335,29 @@ def _bar_figure(chart: BarChart, layout: _Layout | None = None) -> Figure:
 
 def _bar_update(fig: Figure, chart: BarChart, lay: _Layout) -> None:
     a = fig._bench_artists
-    xmax = 1.0 if chart.scale == "share" else 100.0
-    bars = [(yy, b) for yy, _, b in lay.rows if b is not None]
-    for rect, (_yy, b) in zip(a["bars"].patches, bars):
-        rect.set_width(b.value)
-        rect.set_facecolor(b.colour)
-    whisk = [(yy, b) for yy, b in bars if b.low is not None and b.high is not None]
-    a["hl"].set_segments([[(b.low, yy), (b.high, yy)] for yy, b in whisk])
-    a["vl"].set_segments([[(x, yy - 0.16), (x, yy + 0.16)] for yy, b in whisk for x in (b.low, b.high)])
-    for text, (yy, b) in zip(a["texts"], bars):
-        right = max(b.high if b.high is not None else b.value, b.value)
-        text.set_position((right + xmax * 0.012, yy))
+    top = axis_max(chart.scale)
+    bars = [(c, b) for _lb, c, _l, b in lay.rows if b is not None]
+    for rect, (_c, b) in zip(a["bars"].patches, bars):
+        rect.set_width(_clip(b.value, chart.scale))
+        rect.set_facecolor(palette_colour(b.role))
+    whisk = [(c, _clip(b.low, chart.scale), _clip(b.high, chart.scale)) for c, b in bars
+             if b.low is not None and b.high is not None]
+    a["hl"].set_segments([[(lo, c), (hi, c)] for c, lo, hi in whisk])
+    a["vl"].set_segments([[(x, c - 0.07), (x, c + 0.07)] for c, lo, hi in whisk for x in (lo, hi)])
+    refs = dict(lay.marks)
+    for text, (c, b) in zip(a["texts"], bars):
+        right = max(b.high if b.high is not None else b.value, b.value, refs.get(c, 0.0))  # clear of the mark
+        text.set_position((_clip(right, chart.scale) + top * 0.015, c))
         text.set_text(b.text or bar_text(b.value, chart.scale))
-    for text, title in zip(a["headings"], [t for _yy, t, b in lay.rows if b is None]):
-        text.set_text(title)
-    a["refs"].set_segments([[(ref, y0), (ref, y1)] for y0, y1, ref in lay.spans])
-    a["ax"].set_yticklabels([lbl for _, lbl, b in lay.rows if b is not None])
+    for text, (_lb, _c, label, _b) in zip(a["labels"], lay.rows):
+        text.set_text(label)
+    a["refs"].set_segments([[(_clip(ref, chart.scale), c - 0.17), (_clip(ref, chart.scale), c + 0.17)]
+                            for c, ref in lay.marks])
 
 
 class FigurePool:
-    """Reuses one bar-chart figure per shape (same panels, bar counts and margins): on a page rendered
-    98 times, only the data-dependent artists change and the figure is not rebuilt."""
+    """Reuses one bar-chart figure per shape (same rows, line counts and notes): on a page rendered 98
+    times, only the data-dependent artists change and the figure is not rebuilt."""
 
     def __init__(self) -> None:
         self._figures: dict[tuple, Figure] = {}
@@ -272,38 +374,60 @@ class FigurePool:
 
 
 def _trend_figure(chart: TrendChart) -> Figure:
-    fig = Figure(figsize=(FIG_WIDTH, 3.3))
-    ax = fig.subplots()
-    years = sorted({y for s in chart.series for y in s.years})
+    """Lines in the colour of their meaning; the survey year's points filled and labelled in bold, earlier
+    years' hollow and grey; intervals clipped to the axis; the legend below the plot (a phone's width)."""
     n = len(chart.series)
+    legend_in = 0.12 + n * (LINE_IN + 0.06)
+    bottom_in = 0.36 + legend_in
+    top_in = 0.34  # room for the label of a value at the top of the axis
+    height = 2.7 + bottom_in + top_in
+    fig = Figure(figsize=(FIG_WIDTH, height))
+    left_in = 0.72 + (LINE_IN + 0.05 if chart.ylabel else 0.0)
+    fig.subplots_adjust(left=left_in / FIG_WIDTH, right=1 - 0.3 / FIG_WIDTH, top=1 - top_in / height,
+                        bottom=bottom_in / height)
+    ax = fig.add_subplot()
+    years = sorted({y for s in chart.series for y in s.years})
+    current = years[-1] if years else None
+    seen: dict[str, int] = {}
     for i, s in enumerate(chart.series):
+        k = seen[s.role] = seen.get(s.role, -1) + 1
+        marker, line = SERIES_STYLES[k % len(SERIES_STYLES)]
+        marker = s.marker or marker
+        c = palette_colour(s.role)
         offset = (i - (n - 1) / 2) * 0.06  # keep whiskers of overlapping series apart
         xs = [y + offset for y in s.years]
-        ax.plot(xs, s.values, color=s.colour, marker=s.marker, linewidth=2, markersize=6, label=s.label, zorder=3)
-        lo = [v - (lw if lw is not None else v) for v, lw in zip(s.values, s.lows)]
-        hi = [(h if h is not None else v) - v for v, h in zip(s.values, s.highs)]
-        ax.errorbar(xs, s.values, yerr=[lo, hi], fmt="none", ecolor=s.colour, elinewidth=1, capsize=3, zorder=2)
-        for x, v in zip(xs, s.values):
-            ax.annotate(bar_text(v, chart.scale), (x, v), xytext=(7, 0), textcoords="offset points",
-                        va="center", fontsize=8.5, color=INK)
+        vs = [_clip(v, chart.scale) for v in s.values]
+        ax.plot(xs, vs, color=c, linestyle=line if len(xs) >= 2 else "none", linewidth=2, marker=marker,
+                markersize=7, markerfacecolor="white", markeredgewidth=1.8, label=s.label, zorder=3)
+        now = [(x, v) for x, y, v in zip(xs, s.years, vs) if y == current]
+        if now:
+            ax.plot([x for x, _ in now], [v for _, v in now], linestyle="none", marker=marker, markersize=7,
+                    color=c, markeredgewidth=1.8, zorder=4)
+        lo = [v - (_clip(lw, chart.scale) if lw is not None else v) for v, lw in zip(vs, s.lows)]
+        hi = [(_clip(h, chart.scale) if h is not None else v) - v for v, h in zip(vs, s.highs)]
+        ax.errorbar(xs, vs, yerr=[lo, hi], fmt="none", ecolor=c, elinewidth=1.2, capsize=3, zorder=2)
+        for x, y, v, h in zip(xs, s.years, vs, (v + d for v, d in zip(vs, hi))):  # labels above the whiskers
+            ax.annotate(bar_text(v, chart.scale), (x, h), xytext=(0, 3), textcoords="offset points",
+                        ha="center", va="bottom", color=palette_colour("current" if y == current else "earlier"),
+                        fontweight="bold" if y == current else "normal", annotation_clip=False)
     ax.set_xticks(years, [str(y) for y in years])
+    for label, y in zip(ax.get_xticklabels(), years):
+        if y == current:
+            label.set_fontweight("bold")
     if len(years) == 1:
         ax.set_xlim(years[0] - 0.6, years[0] + 0.6)
-    else:
-        ax.set_xlim(years[0] - 0.35, years[-1] + 0.45)
-    if chart.scale == "share":
-        ax.set_ylim(0, 1.0)
-        ax.yaxis.set_major_locator(MultipleLocator(0.2))
-        ax.yaxis.set_major_formatter(FuncFormatter(pct_axis))
-    else:
-        ax.set_ylim(0, 100)
+    elif years:
+        ax.set_xlim(years[0] - 0.3, years[-1] + 0.3)
+    ax.set_ylim(0, axis_max(chart.scale))
+    ax.set_yticks(*axis_ticks(chart.scale))
     ax.grid(axis="y", color=GRID, linewidth=0.8, zorder=0)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
     if chart.ylabel:
         ax.set_ylabel(chart.ylabel)
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=9)
-    fig.tight_layout()
+    if chart.series:
+        fig.legend(*ax.get_legend_handles_labels(), loc="lower left", frameon=False, ncols=1,
+                   bbox_to_anchor=(0.1 / FIG_WIDTH, 0.06 / height), borderaxespad=0, borderpad=0)
     return fig
 
 
