@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_HOME
 
-.PHONY: install run test test-fast dev bench sample clean code-versions
+.PHONY: install run test test-fast dev bench sample clean code-versions axe
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,17 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# axe-core for the accessibility gate (benchmark_pipeline_tests/reports/test_accessibility.py), pinned, into the
+# git-ignored virtualenv folder; the test reads axe.min.js from there and downloads nothing.
+AXE_CORE_VERSION := 4.14.1
+AXE_STAMP := $(VENV)/node/.axe-core-$(AXE_CORE_VERSION)
+
+$(AXE_STAMP):
+	npm install --no-save --no-audit --no-fund --prefix $(VENV)/node axe-core@$(AXE_CORE_VERSION)
+	touch $(AXE_STAMP)
+
+axe: $(AXE_STAMP)
+
 $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 	mkdir -p $(DAGSTER_HOME)
 	cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
@@ -23,7 +34,7 @@ $(DAGSTER_HOME)/dagster.yaml: dagster.yaml
 run: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/benchmark-pipeline run --all
 
-test: install $(DAGSTER_HOME)/dagster.yaml
+test: install axe $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The unit tests (no Dagster run, no subprocess, no browser): a quick check while working.

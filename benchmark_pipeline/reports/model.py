@@ -181,6 +181,14 @@ class YearData:
             iv = iv[iv["survey_year"].astype(int) == survey_year] if (iv["survey_year"].nunique() > 1) else iv
         self.indicator_values = iv
 
+    @cached_property
+    def release_id(self) -> str:
+        """The release the tables come from ("" for tables not read from a release, as in tests)."""
+        for df in self.raw_tables.values():
+            if df is not None and "release_id" in df.columns and len(df):
+                return str(df["release_id"].iloc[0])
+        return ""
+
     # -- indicator values -------------------------------------------------------------------------
     @cached_property
     def _iv_index(self) -> dict[tuple[str, str, str], dict]:

@@ -85,6 +85,18 @@ def change_cells(yoy: dict | None) -> list[dict]:
     return [cell(fmt_pp(yoy["diff_pp"])), cell("Ja" if sig else "Nej", "center")]
 
 
+def change_columns(ctx: "Context", what: str = "Ændring", significant: str = "Signifikant ændring") -> list[str]:
+    """A table's change columns; none in the first published year, which has nothing to compare with."""
+    if not ctx.base_year:
+        return []
+    return [f"{what} siden {ctx.base_year} (procentpoint)", significant]
+
+
+def year_change_cells(ctx: "Context", yoy: dict | None) -> list[dict]:
+    """The cells under `change_columns`: none in the first published year."""
+    return change_cells(yoy) if ctx.base_year else []
+
+
 @dataclass
 class Context:
     survey_year: int
@@ -169,7 +181,7 @@ def headline_cards(ctx: Context) -> list[dict]:
     return cards
 
 
-def _share_bars(ctx: Context, question: str, level: str, code: str, sort: bool, colour: str = ch.PRIMARY):
+def _share_bars(ctx: Context, question: str, level: str, code: str, sort: bool, role: str = "national"):
     bars, notes, rows = [], [], []
     opts = option_ids(ctx, question)
     for opt in opts:
@@ -186,7 +198,7 @@ def _share_bars(ctx: Context, question: str, level: str, code: str, sort: bool, 
             notes.append(f"{label}: {HIDDEN_NA}")
             continue
         bars.append(ch.Bar(label, as_float(row["share"]), as_float(row.get("ci_low")), as_float(row.get("ci_high")),
-                           colour=colour))
+                           role=role))
     return bars, notes, rows
 
 
@@ -202,18 +214,16 @@ def question_figure(ctx: Context, question: str, figure_label: str = "") -> dict
                            [ch.Panel("", bars, notes)], "share")
     spec = ch.BarChart(key=f"fig-{question}", alt=alt, panels=[ch.Panel("", bars, notes)],
                        xlabel="Andel af besvarelserne (vandrette streger: 95\u00a0%-konfidensinterval)")
-    base = ctx.base_year
-    cols = ["Andel", "95\u00a0%-interval", "Antal", f"Ændring siden {base} (procentpoint)" if base else "Ændring",
-            "Signifikant ændring"]
+    cols = ["Andel", "95\u00a0%-interval", "Antal", *change_columns(ctx)]
     trows = []
     for opt, ind, row in rows:
         label = ctx.option_label(question, opt)
         if is_true(row.get("suppressed")):
-            trows.append({"head": label, "cells": [na_cell()] * 5})
+            trows.append({"head": label, "cells": [na_cell()] * len(cols)})
             continue
         trows.append({"head": label, "cells": [
             cell(fmt_pct(row["share"])), cell(fmt_pct_interval(row["ci_low"], row["ci_high"])),
-            cell(fmt_int(row.get("count"))), *change_cells(ctx.year.yoy("national", NATIONAL_CODE, ind))]})
+            cell(fmt_int(row.get("count"))), *year_change_cells(ctx, ctx.year.yoy("national", NATIONAL_CODE, ind))]})
     caption = f"{figure_label + ': ' if figure_label else ''}{text} Hele landet {ctx.survey_year}"
     if n:
         caption += f", {n} besvarelser"
@@ -245,24 +255,23 @@ def barrier_figure(ctx: Context, level: str = "national", code: str = NATIONAL_C
         label = ctx.option_label("barriers", b)
         if is_true(row.get("suppressed")):
             notes.append(f"{label}: {HIDDEN_NA}")
-            trows.append({"head": label, "cells": [na_cell()] * 6})
+            trows.append({"head": label, "cells": [na_cell()] * (4 + len(change_columns(ctx)))})
             continue
         n = n or fmt_int(row.get("n"))
         bars.append(ch.Bar(label, as_float(row["score"]), as_float(row.get("score_ci_low")),
-                           as_float(row.get("score_ci_high"))))
+                           as_float(row.get("score_ci_high")), role=level))
         yoy = ctx.year.yoy(level, code, f"barriers.{b}.top3")
         trows.append({"head": label, "cells": [
             cell(fmt_score(row["score"])), cell(fmt_score_interval(row.get("score_ci_low"), row.get("score_ci_high"))),
-            cell(fmt_pct(row.get("top3_share"))), cell(fmt_pct(row.get("first_share"))), *change_cells(yoy)]})
+            cell(fmt_pct(row.get("top3_share"))), cell(fmt_pct(row.get("first_share"))), *year_change_cells(ctx, yoy)]})
     place = ctx.names.get((level, code), "")
     title = ctx.labels.question_text("barriers")
     alt = ch.describe_bars(f"Vandret søjlediagram. {title} Vægtet resultat (0-100), {place} {ctx.survey_year}",
                            [ch.Panel("", bars, notes)], "score")
     spec = ch.BarChart(key=key, alt=alt, panels=[ch.Panel("", bars, notes)], scale="score",
                        xlabel="Vægtet score, 0-100 (3 point for 1. plads, 2 for 2., 1 for 3.)")
-    base = ctx.base_year
     cols = ["Vægtet score", "95\u00a0%-interval", "Andel med barrieren i top 3", "Andel med barrieren som nr. 1",
-            f"Ændring i top 3-andel siden {base} (procentpoint)" if base else "Ændring", "Signifikant ændring"]
+            *change_columns(ctx, "Ændring i top 3-andel")]
     caption = f"{figure_label + ': ' if figure_label else ''}{title} Vægtet resultat, {place} {ctx.survey_year}"
     if n and level != "kommune":
         caption += f", {n} besvarelser"
@@ -278,22 +287,37 @@ def barrier_figure(ctx: Context, level: str = "national", code: str = NATIONAL_C
     }
 
 
+def headline_series(years: list[YearData], level: str, code: str) -> list[ch.Series]:
+    """One line per headline indicator through the years it is published in; an indicator published in
+    fewer than two years gets no line (a one-point "trend" says nothing)."""
+    series = []
+    for ind in HEADLINE_INDICATORS:
+        rows = [(yd.survey_year, yd.value(level, code, ind)) for yd in years]
+        rows = [(y, r) for y, r in rows if _published_share(r)]
+        if len(rows) < 2:
+            continue
+        series.append(ch.Series(HEADLINE_SHORT[ind], [y for y, _ in rows], [as_float(r["share"]) for _, r in rows],
+                                [as_float(r.get("ci_low")) for _, r in rows],
+                                [as_float(r.get("ci_high")) for _, r in rows],
+                                role=level))  # one colour per geography; the indicators by marker and line style
+    return series
+
+
+def trend_alt(place: str, series: list[ch.Series]) -> str:
+    """The line chart's text alternative: every point with its interval."""
+    parts = [f"{s.label}: " + "; ".join(
+        f"{y}: {fmt_pct(v)} (95{NBSP}%-interval {fmt_pct_interval(lw, h)})"
+        for y, v, lw, h in zip(s.years, s.values, s.lows, s.highs)) + "." for s in series]
+    return " ".join([f"Linjediagram over udviklingen i {place}.", *parts])
+
+
+def _published_share(row: dict | None) -> bool:
+    return row is not None and not is_true(row.get("suppressed")) and as_float(row.get("share")) is not None
+
+
 def trend_section(ctx: Context) -> dict:
     years = [*ctx.history, ctx.year]
-    series, trows = [], []
-    for colour, ind in zip((ch.PRIMARY, ch.REGION), HEADLINE_INDICATORS):
-        ys, vs, lo, hi = [], [], [], []
-        for yd in years:
-            row = yd.national(ind)
-            if row is None or is_true(row.get("suppressed")) or as_float(row.get("share")) is None:
-                continue
-            ys.append(yd.survey_year)
-            vs.append(as_float(row["share"]))
-            lo.append(as_float(row.get("ci_low")))
-            hi.append(as_float(row.get("ci_high")))
-        if ys:
-            series.append(ch.Series(HEADLINE_SHORT[ind], ys, vs, lo, hi, colour=colour,
-                                    marker="o" if colour == ch.PRIMARY else "s"))
+    series, trows = headline_series(years, "national", NATIONAL_CODE), []
     for yd in years:
         cells = []
         for ind in HEADLINE_INDICATORS:
@@ -309,13 +333,7 @@ def trend_section(ctx: Context) -> dict:
     for ind in HEADLINE_INDICATORS:
         cols += [HEADLINE_SHORT[ind], "95\u00a0%-interval"]
     cols.append("Respondenter")
-    parts = []
-    for s in series:
-        parts.append(f"{s.label}: " + "; ".join(
-            f"{y}: {fmt_pct(v)} (95{NBSP}%-interval {fmt_pct_interval(lw, h)})"
-            for y, v, lw, h in zip(s.years, s.values, s.lows, s.highs)) + ".")
-    alt = "Linjediagram over udviklingen i hele landet. " + " ".join(parts)
-    spec = ch.TrendChart(key="fig-trend", alt=alt, series=series)
+    spec = ch.TrendChart(key="fig-trend", alt=trend_alt("hele landet", series), series=series)
     # barrier scores by year
     brows = []
     for b in option_ids(ctx, "barriers"):
@@ -351,10 +369,6 @@ def trend_section(ctx: Context) -> dict:
                                [str(yd.survey_year) for yd in years], [{"title": None, "rows": brows}]),
         "footnotes": footnotes_for(ctx, "barriers"),
     }
-
-
-def _published_share(row: dict | None) -> bool:
-    return row is not None and not is_true(row.get("suppressed")) and as_float(row.get("share")) is not None
 
 
 def since_first_table(ctx: Context, years: list[YearData]) -> dict:
@@ -398,9 +412,8 @@ def since_first_table(ctx: Context, years: list[YearData]) -> dict:
 def geography_section(ctx: Context, level: str) -> dict:
     t = ctx.kommuner.table
     col = "region_kode" if level == "region" else "kommunegruppe_kode"
-    codes = sorted({str(c) for c in t[col]})
-    panels, base = [], ctx.base_year
-    colour = ch.REGION if level == "region" else ch.GROUP
+    codes = ch.geography_order(ctx.names, level, {str(c) for c in t[col]})  # the chart's order, and the table's
+    panels = []
     for ind in HEADLINE_INDICATORS:
         nat = ctx.year.national(ind)
         nat_share = None if nat is None or is_true(nat.get("suppressed")) else as_float(nat.get("share"))
@@ -414,7 +427,7 @@ def geography_section(ctx: Context, level: str) -> dict:
                 notes.append(f"{name}: {HIDDEN_NA}")
                 continue
             bars.append(ch.Bar(name, as_float(row["share"]), as_float(row.get("ci_low")), as_float(row.get("ci_high")),
-                               colour=colour))
+                               role=level))
         if nat_share is not None:
             notes.append(f"landsgennemsnit {fmt_pct(nat_share)}")
         panels.append(ch.Panel(HEADLINE_SHORT[ind], bars, notes, reference=nat_share))
@@ -423,8 +436,7 @@ def geography_section(ctx: Context, level: str) -> dict:
     spec = ch.BarChart(key=f"fig-{level}", alt=alt, panels=panels, reference_label="Landsgennemsnit")
     cols = ["Besvarelser"]
     for ind in HEADLINE_INDICATORS:
-        cols += [HEADLINE_SHORT[ind], "95\u00a0%-interval", f"Ændring siden {base} (procentpoint)" if base else "Ændring",
-                 "Signifikant"]
+        cols += [HEADLINE_SHORT[ind], "95\u00a0%-interval", *change_columns(ctx, "Ændring", "Signifikant")]
     trows = []
     for code in [*codes, NATIONAL_CODE]:
         lvl = "national" if code == NATIONAL_CODE else level
@@ -434,10 +446,10 @@ def geography_section(ctx: Context, level: str) -> dict:
         for ind in HEADLINE_INDICATORS:
             row = ctx.year.value(lvl, code, ind)
             if row is None or is_true(row.get("suppressed")):
-                cells += [na_cell()] * 4
+                cells += [na_cell()] * (2 + len(change_columns(ctx)))
                 continue
             cells += [cell(fmt_pct(row["share"])), cell(fmt_pct_interval(row["ci_low"], row["ci_high"])),
-                      *change_cells(ctx.year.yoy(lvl, code, ind))]
+                      *year_change_cells(ctx, ctx.year.yoy(lvl, code, ind))]
         trows.append({"head": ctx.names.get((lvl, code), code), "cells": cells, "total": code == NATIONAL_CODE})
     heading = "Regionerne" if level == "region" else "Kommunegrupperne"
     return {
@@ -460,7 +472,8 @@ def method_section(ctx: Context) -> dict:
         ("Rækker frasorteret ved validering (karantæne)", "quarantined_rows"),
     ]
     base = ctx.base_year
-    srows = [{"head": label, "cells": [cell(fmt_int(s.get(key))), cell(fmt_signed_int(s.get(f"{key}_change"), "\u2013"))]}
+    srows = [{"head": label, "cells": [cell(fmt_int(s.get(key))),
+                                       *([cell(fmt_signed_int(s.get(f"{key}_change"), "\u2013"))] if base else [])]}
              for label, key in items]
     qs = ctx.year.tables["quarantine_summary"]
     qrows = []
@@ -481,7 +494,7 @@ def method_section(ctx: Context) -> dict:
             reasons["published"] += 1
     return {
         "summary": table(f"Datagrundlaget {ctx.survey_year}", "Opgørelse",
-                         ["Antal", f"Ændring siden {base}" if base else "Ændring"], [{"title": None, "rows": srows}]),
+                         ["Antal", *([f"Ændring siden {base}"] if base else [])], [{"title": None, "rows": srows}]),
         "quarantine": table(f"Frasorterede rækker efter årsag {ctx.survey_year}", "Årsag", ["Spørgsmål/kolonne", "Rækker"],
                             [{"title": None, "rows": qrows}]) if qrows else None,
         "reasons": reasons,
@@ -528,9 +541,8 @@ class KommuneCharts:
         name = ctx.names[("kommune", kode)]
         for ind in HEADLINE_INDICATORS:
             bars, notes = [], []
-            entries = [("kommune", kode, ch.PRIMARY), ("region", region, ch.REGION),
-                       ("kommunegruppe", group, ch.GROUP), ("national", NATIONAL_CODE, ch.NATIONAL)]
-            for level, code, colour in entries:
+            entries = [("kommune", kode), ("region", region), ("kommunegruppe", group), ("national", NATIONAL_CODE)]
+            for level, code in entries:
                 if level == "kommune" and ind not in published:
                     continue
                 row = ctx.year.value(level, code, ind)
@@ -542,7 +554,7 @@ class KommuneCharts:
                         notes.append(f"{label}: {HIDDEN_NA}")
                     continue
                 bars.append(ch.Bar(label, as_float(row["share"]), as_float(row.get("ci_low")),
-                                   as_float(row.get("ci_high")), colour=colour))
+                                   as_float(row.get("ci_high")), role=level))
             panels.append(ch.Panel(HEADLINE_SHORT[ind], bars, notes))
         if published:
             who = name
@@ -550,7 +562,7 @@ class KommuneCharts:
             who = f"{ctx.names[('region', region)]} og kommunegruppen {ctx.names[('kommunegruppe', group)]}"
         alt = ch.describe_bars(f"Vandret søjlediagram, der sammenligner {who} med hele landet {ctx.survey_year}",
                                panels, "share")
-        return ch.BarChart(key="fig-kommune", alt=alt, panels=panels, left_in=3.1,
+        return ch.BarChart(key="fig-kommune", alt=alt, panels=panels,
                            xlabel="Andel (vandrette streger: 95\u00a0%-konfidensinterval)")
 
     def svg(self, kode: str, region: str, group: str, published: dict[str, dict]):
@@ -576,9 +588,8 @@ def spec_table(spec: ch.BarChart, caption: str, head: str) -> dict:
 
 
 def kommune_table(ctx: Context, kode: str, questions: tuple[str, ...], caption: str, kb: dict[str, dict]) -> dict:
-    base = ctx.base_year
-    cols = ["Kommunen", "95\u00a0%-interval", f"Ændring siden {base} (procentpoint)" if base else "Ændring",
-            "Signifikant ændring", "Regionen", "Kommunegruppen", "Hele landet", "Forskel til landet (procentpoint)",
+    changes = change_columns(ctx)
+    cols = ["Kommunen", "95\u00a0%-interval", *changes, "Regionen", "Kommunegruppen", "Hele landet", "Forskel til landet (procentpoint)",
             "Placering (1 = højeste andel)"]
     row = ctx.kommune_rows[kode]
     region, group = row["region_kode"], row["kommunegruppe_kode"]
@@ -599,15 +610,15 @@ def kommune_table(ctx: Context, kode: str, questions: tuple[str, ...], caption: 
             label = ctx.option_label(q, opt)
             if is_true(row.get("suppressed")):
                 note = suppression_text(row.get("suppression_reason"), ctx.min_respondents)
-                rows.append({"head": label, "cells": [na_cell(), na_cell(), na_cell(), na_cell(), *ref_cells,
-                                                      na_cell(), na_cell()]})
+                rows.append({"head": label, "cells": [na_cell()] * (2 + len(changes)) + [*ref_cells, na_cell(),
+                                                                                        na_cell()]})
                 continue
             b = kb.get(ind, {})
             n = n or fmt_int(row.get("n"))
             place = fnd.rank_position(b.get("percentile"), b.get("percentile_of"), None)
             rows.append({"head": label, "cells": [
                 cell(fmt_pct(row["share"])), cell(fmt_pct_interval(row["ci_low"], row["ci_high"])),
-                *change_cells(ctx.year.yoy("kommune", kode, ind)), *ref_cells,
+                *year_change_cells(ctx, ctx.year.yoy("kommune", kode, ind)), *ref_cells,
                 cell(fmt_pp(b.get("diff_national_pp"), "\u2013")),
                 cell(f"{place[0]} af {place[1]}") if place else na_cell()]})
         if rows:
@@ -640,6 +651,44 @@ def group_table(ctx: Context, kode: str, group_name: str, kb: dict[str, dict]) -
                  ["Kommunen", "Gruppens laveste", "Gruppens median", "Gruppens højeste",
                   "Kommuner i gruppen med offentliggjorte tal", "Placering i hele landet (udjævnet andel)"],
                  [{"title": None, "rows": rows}])
+
+
+def other_year_href(survey_year: int, release_id: str, kode: str) -> str:
+    """The kommune's page in another year's release, relative to this page: releases sit side by side as
+    releases/<year>/<release_id>/reports/kommuner/<kode>.html."""
+    return f"../../../../{survey_year}/{release_id}/reports/kommuner/{kode}.html"
+
+
+def kommune_trend(ctx: Context, kode: str, name: str, published: bool) -> dict:
+    """The kommune's headline indicators in every published year (a table, and a line chart when an
+    indicator is published in two years or more), and links to its pages in the earlier years' releases
+    (a release never changes, so a page cannot link to a later year). A kommune without published headline
+    values this year gets the links only."""
+    years = [*ctx.history, ctx.year]
+    links = [{"year": yd.survey_year, "href": other_year_href(yd.survey_year, yd.release_id, kode),
+              "text": f"{name} {yd.survey_year}"} for yd in ctx.history if yd.release_id]
+    out = {"links": links, "table": None, "svg": None, "first_year": years[0].survey_year}
+    if not published or len(years) < 2:
+        return out
+    cols, rows = [], []
+    for ind in HEADLINE_INDICATORS:
+        cols += [HEADLINE_SHORT[ind], "95\u00a0%-interval", "Besvarelser"]
+    for yd in years:
+        cells = []
+        for ind in HEADLINE_INDICATORS:
+            row = yd.value("kommune", kode, ind)
+            if not _published_share(row):
+                cells += [na_cell()] * 3
+                continue
+            cells += [cell(fmt_pct(row["share"])), cell(fmt_pct_interval(row.get("ci_low"), row.get("ci_high"))),
+                      cell(fmt_int(row.get("n")))]
+        rows.append({"head": str(yd.survey_year), "cells": cells})
+    out["table"] = table(f"Udviklingen i {name}, {years[0].survey_year}-{ctx.survey_year}", "År", cols,
+                         [{"title": None, "rows": rows}])
+    series = headline_series(years, "kommune", kode)
+    if series:
+        out["svg"] = ch.to_svg(ch.TrendChart(key="fig-kommune-trend", alt=trend_alt(name, series), series=series))
+    return out
 
 
 def kommune_context(ctx: Context, kode: str, charts: KommuneCharts) -> dict:
@@ -729,28 +778,34 @@ def kommune_context(ctx: Context, kode: str, charts: KommuneCharts) -> dict:
                           ["Kommunen", "95\u00a0%-interval", "Hele landet"], [{"title": None, "rows": barrier_rows}])
         if barriers_published else None,
         "footnotes": footnotes_for(ctx, "barriers"),
+        "trend": kommune_trend(ctx, kode, name, bool(published)),
     }
 
 
 def index_context(ctx: Context) -> dict:
-    t = ctx.kommuner.table
-    rows = []
-    published_count = 0
-    for r in sorted(t.to_dict("records"), key=lambda r: danish_sort_key(r["officielt_navn"])):
+    """The kommuner with published headline values first (each value with its number of answers), then the
+    others with the reason; both alphabetically by official name."""
+    published, others = [], []
+    for r in sorted(ctx.kommuner.table.to_dict("records"), key=lambda r: danish_sort_key(r["officielt_navn"])):
         kode = str(r["kommune_kode"])
-        cells, any_pub = [], False
+        entry = {"kode": kode, "name": r["officielt_navn"], "region": r["region_navn"],
+                 "group": r["kommunegruppe_navn"]}
+        cells = []
         for ind in HEADLINE_INDICATORS:
-            v = ctx.year.share("kommune", kode, ind)
-            any_pub = any_pub or v is not None
-            cells.append(cell(fmt_pct(v)) if v is not None else na_cell())
-        published_count += any_pub
+            row = ctx.year.value("kommune", kode, ind)
+            cells += ([cell(fmt_pct(row["share"])), cell(fmt_int(row.get("n")))] if _published_share(row)
+                      else [na_cell(), na_cell()])
+        if any(not c["hidden"] for c in cells):
+            published.append({**entry, "cells": cells})
+            continue
         row = ctx.year.value("kommune", kode, HEADLINE_INDICATORS[0])
-        status = "Offentliggjort" if any_pub else (
-            suppression_text(row.get("suppression_reason"), ctx.min_respondents).capitalize() if row else "Ingen data")
-        rows.append({"kode": kode, "name": r["officielt_navn"], "region": r["region_navn"],
-                     "group": r["kommunegruppe_navn"], "cells": cells, "status": status})
-    return {"rows": rows, "published": published_count, "total": len(rows),
-            "columns": [HEADLINE_SHORT[i] for i in HEADLINE_INDICATORS]}
+        status = (suppression_text(row.get("suppression_reason"), ctx.min_respondents) if row else "ingen data")
+        others.append({**entry, "status": status[0].upper() + status[1:]})
+    columns = []
+    for ind in HEADLINE_INDICATORS:
+        columns += [HEADLINE_SHORT[ind], "Besvarelser"]
+    return {"published_rows": published, "other_rows": others, "published": len(published),
+            "total": len(published) + len(others), "columns": columns}
 
 
 def make_context(survey_year: int, tables: dict, history: dict, instrument: YearInstrument, kommuner: Kommuner,

@@ -28,7 +28,7 @@ from .pages import (
     superscript,
     trend_section,
 )
-from .workbook import workbook_tables, write_workbook
+from .workbook import table_release_ids, write_workbook
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 NATIONAL_CHARTS = ("use_contexts", "anchoring_levels", "barriers", "data_use_change", "further_potential",
@@ -47,13 +47,6 @@ def environment() -> Environment:
     )
     env.filters["sup"] = superscript
     return env
-
-
-def _release_id(tables: dict[str, pd.DataFrame]) -> str:
-    for df in (tables or {}).values():
-        if df is not None and "release_id" in df.columns and len(df):
-            return str(df["release_id"].iloc[0])
-    return ""
 
 
 def _write(path: Path, text: str) -> Path:
@@ -87,7 +80,7 @@ class PreparedReports:
         n = self.national
         for section in (*n["figures"], *n["headline_details"], *n["sources"], n["trend"], *n["geographies"]):
             if section["spec"].key == f"fig-{chart}":
-                return section
+                return section if section.get("svg") else None  # no chart on the page (e.g. a first year's trend)
         return None
 
     def chart(self, chart: str) -> BarChart | TrendChart | None:
@@ -116,7 +109,7 @@ class PreparedReports:
         env = environment()
         common = {
             "year": survey_year,
-            "release_id": _release_id(self.tables),
+            "release_id": ctx.year.release_id,
             "min_n": self.min_respondents,
             "base_year": ctx.base_year,
             "total_kommuner": len(kommuner.codes),
@@ -143,9 +136,7 @@ class PreparedReports:
             written.append(_write(out_dir / "kommuner" / f"{kode}.html",
                                   kommune_tpl.render(**common, page="kommune", root="../", k=k)))
 
-        wb_tables, release_ids = workbook_tables(self.tables, normalised=ctx.year.tables)
-        written.append(write_workbook(out_dir / "workbook.xlsx", survey_year, wb_tables, release_ids, ctx.labels,
-                                      kommuner))
+        written.append(write_workbook(out_dir / "workbook.xlsx", ctx, table_release_ids(self.tables)))
         return written
 
 
@@ -180,7 +171,7 @@ def national_chart(survey_year: int, tables: dict[str, pd.DataFrame], instrument
         section = geography_section(ctx, chart)
     else:
         section = question_figure(ctx, chart)
-    return section["spec"] if section else None
+    return section["spec"] if section and section.get("svg") else None
 
 
 def national_chart_markdown(survey_year: int, tables: dict[str, pd.DataFrame], instrument: YearInstrument,

@@ -51,7 +51,13 @@ def test_no_external_urls_anywhere(html_2024):
     for name, html in html_2024.items():
         assert "http:" not in html and "https:" not in html, name
         assert "//" not in html, name
-        assert "<script" not in html and "<link" not in html and "<img" not in html, name
+        assert "<link" not in html and "<img" not in html, name
+        scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", html, flags=re.S)
+        if name == "kommuner/index.html":  # the name filter: one inline script that fetches nothing
+            assert len(scripts) == 1 and not scripts[0][0].strip(), name
+            assert not re.search(r"fetch|XMLHttpRequest|import|src|location|cookie|storage", scripts[0][1]), name
+        else:
+            assert not scripts and "<script" not in html, name
         for value in attribute_values(html, "src"):
             pytest.fail(f"{name}: src attribute {value!r}")
         for value in attribute_values(html, "href"):
@@ -309,11 +315,73 @@ def test_no_counts_at_kommune_level(html_2024):
                 assert not any(h.startswith(("Antal", "Valgt")) for h in head), name
 
 
-def test_index_lists_all_kommuner_with_links(html_2024, kommuner):
+def test_index_lists_all_kommuner_with_links(html_2024, kommuner, report_tables):
+    """Published kommuner first with both headline values and their answers, the rest after with the reason;
+    each group alphabetically by official name (æ, ø, å last)."""
     html = html_2024["kommuner/index.html"]
     for kode in kommuner.codes:
         assert f'href="{kode}.html"' in html
-    assert html.index("Aabenraa Kommune") < html.index("Ærø Kommune")
+    t = tables(html)
+    published, others = t["tabel-offentliggjort"], t["tabel-ikke-offentliggjort"]
+    assert published[0][-1] == "Besvarelser" and others[0][-1] == "Status"
+    names = {r["kommune_kode"]: r["officielt_navn"] for r in kommuner.table.to_dict("records")}
+    assert len(published) - 1 + len(others) - 1 == len(names)
+    assert html.index("Kommuner med offentliggjorte tal") < html.index("Kommuner uden offentliggjorte tal")
+    cur, _ = report_tables
+    copenhagen = next(row for row in published if row[0] == "Københavns Kommune")
+    mere, ja = (iv_row(cur, "kommune", "101", ind) for ind in ("data_use_change.mere", "further_potential.ja"))
+    assert copenhagen[3:] == [fmt_pct(mere.share), f"{int(mere.n)}", fmt_pct(ja.share), f"{int(ja.n)}"]
+    for rows in (published, others):
+        body = [r[0] for r in rows[1:]]
+        key = lambda n: n.casefold().translate(str.maketrans({"æ": "{", "ø": "|", "å": "}"}))  # noqa: E731
+        assert body == sorted(body, key=key)
+    assert {r[0] for r in others[1:]}.isdisjoint(r[0] for r in published[1:])
+    assert all(r[-1] for r in others[1:])  # every unpublished kommune says why
+
+
+def test_index_filter_is_optional(html_2024):
+    """Without JavaScript the filter stays hidden and every kommune is listed; the script only unhides it."""
+    html = html_2024["kommuner/index.html"]
+    assert re.search(r'<div class="filter" id="filter" hidden>', html)
+    assert '<label for="filter-navn">' in html
+
+
+def test_kommune_page_trend_and_links_to_earlier_years(html_2024, report_tables):
+    cur, history = report_tables
+    html = html_2024["kommuner/101.html"]
+    trend = tables(html)["tabel-udvikling"]
+    assert [row[0] for row in trend[1:]] == ["2023", "2024"]
+    for row, year_tables in zip(trend[1:], (history[2023], cur)):
+        r = iv_row(year_tables, "kommune", "101", "data_use_change.mere")
+        assert row[1:4] == [fmt_pct(r.share), fmt_pct_interval(r.ci_low, r.ci_high), f"{int(r.n)}"]
+    chart = next(svg for svg in svgs(html) if 'id="fig-kommune-trend-title"' in svg)
+    old = iv_row(history[2023], "kommune", "101", "data_use_change.mere")
+    assert f"2023: {fmt_pct(old.share)}" in chart
+    release_2023 = str(history[2023]["indicator_values"]["release_id"].iloc[0])
+    assert f'href="../../../../2023/{release_2023}/reports/kommuner/101.html"' in html
+    assert "Københavns Kommune 2023" in visible_text(html)  # the link says where it goes
+    assert "Besvarelser" in visible_text(html)  # its number of answers stays
+
+
+def test_unpublished_kommune_gets_links_but_no_trend(html_2024, report_tables):
+    cur, history = report_tables
+    iv = cur["indicator_values"]
+    k = iv[(iv.geography_level == "kommune") & iv.indicator_id.isin(["data_use_change.mere", "further_potential.ja"])]
+    hidden = k.groupby("geography_code").suppressed.all()
+    kode = hidden[hidden].index[0]
+    html = html_2024[f"kommuner/{kode}.html"]
+    assert "tabel-udvikling" not in html and "fig-kommune-trend" not in html
+    assert "../../../../2023/" in html and "i tidligere år" in visible_text(html)
+
+
+def test_first_year_has_no_change_columns_and_no_trend_lines(rendered_2023_escaped):
+    out = rendered_2023_escaped
+    for name in ("national.html", "kommuner/101.html", "kommuner/index.html"):
+        html = (out / name).read_text(encoding="utf-8")
+        for tid, rows in tables(html).items():
+            assert not any(h.startswith(("Ændring", "Signifikant")) for h in rows[0]), (name, tid, rows[0])
+        assert "fig-trend" not in html and "fig-kommune-trend" not in html and "tabel-udvikling" not in html, name
+        assert "../../../../" not in html, name  # no earlier year to link to
 
 
 # -- workbook -------------------------------------------------------------------------------------
@@ -325,8 +393,8 @@ def test_workbook_sheets_headers_formats_and_values(rendered_2024, report_tables
         for i in range(2, 8):
             assert 'ySplit="1" topLeftCell="A2"' in zf.read(f"xl/worksheets/sheet{i}.xml").decode()
     wb = openpyxl.load_workbook(path, read_only=True)
-    assert wb.sheetnames == ["Om tallene", "Indikatorer", "Barrierer", "Ændringer", "Kommuner", "Årsoversigt",
-                             "Karantæne"]
+    assert wb.sheetnames == ["Forside", "Om tallene", "Indikatorer", "Barrierer", "Ændringer", "Udvikling", "Kommuner",
+                             "Årsoversigt", "Karantæne"]
     rows = list(wb["Indikatorer"].iter_rows())
     header = [c.value for c in rows[0]]
     assert header[:3] == ["Udgivelse", "År", "Niveau"] and "Andel" in header and "Nedre grænse (95 %)" in header
@@ -344,17 +412,17 @@ def test_workbook_sheets_headers_formats_and_values(rendered_2024, report_tables
         cells, r = rows[i], iv.iloc[i]
         assert value(cells, "Indikator-id") == r.indicator_id
         if r.suppressed:
-            assert value(cells, "Andel") is None and value(cells, "Besvarelser (n)") is None
+            assert value(cells, "Andel") == ".." and value(cells, "Besvarelser (n)") == ".."
         else:
             share = cells[col["Andel"]]
             assert share.value == r.share  # unrounded
             assert share.number_format == "0.0%"
         if r.geography_level == "kommune":
             checked_kommune = True
-            assert value(cells, "Antal valgt") is None
+            assert value(cells, "Antal valgt") in (None, "..")
     assert checked_kommune
-    kommune_counts = [value(c, "Antal valgt") for c in rows if value(c, "Niveau") == "kommune"]
-    assert kommune_counts and all(v is None for v in kommune_counts)
+    kommune_counts = [value(c, "Antal valgt") for c in rows if value(c, "Niveau") == "Kommune"]
+    assert kommune_counts and all(v in (None, "..") for v in kommune_counts)
     about = [r[2].value for r in wb["Om tallene"].iter_rows() if len(r) > 2 and r[2].value]
     assert any("Wilson" in v for v in about)
     ch_rows = list(wb["Ændringer"].iter_rows(max_row=2))
