@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from benchmark_pipeline.reports import render_reports
+from benchmark_pipeline_tests.conftest import require_or_skip
 
 from .fixtures import build_history
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; never a downloaded browser
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture(scope="session")
@@ -29,3 +36,14 @@ def html_2024(rendered_2024):
     out = rendered_2024["dir"]
     return {p.relative_to(out).as_posix(): p.read_text(encoding="utf-8")
             for p in rendered_2024["paths"] if p.suffix == ".html"}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_or_skip(CHROMIUM.exists(), f"{CHROMIUM} is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()

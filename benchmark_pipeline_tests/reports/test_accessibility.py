@@ -12,7 +12,6 @@ import pytest
 
 from benchmark_pipeline_tests.conftest import require_or_skip
 
-from .test_browser import ARGS, CHROMIUM
 
 AXE_VERSION = "4.14.1"
 AXE_JS = Path(__file__).resolve().parents[2] / ".venv" / "node" / "node_modules" / "axe-core" / "axe.min.js"
@@ -31,17 +30,6 @@ def axe_source() -> str:
     text = AXE_JS.read_text(encoding="utf-8")
     assert f"axe v{AXE_VERSION}" in text[:300], f"{AXE_JS} is not axe-core {AXE_VERSION}"
     return text
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_or_skip(CHROMIUM.exists(), f"{CHROMIUM} is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
