@@ -85,6 +85,12 @@ def test_screenshots_and_no_horizontal_scroll(browser, reports, tmp_path, name, 
     assert w == width and h > 900 and shot.stat().st_size > 10_000
     if width == 390:
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        # chart text as drawn on the phone: each text's font size scaled by the chart's rendered width
+        smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('svg.chart')].flatMap(svg => {
+            const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+            return [...svg.querySelectorAll('text')].map(t => parseFloat(getComputedStyle(t).fontSize) * scale);
+        }))""")
+        assert smallest >= 11, f"chart text drawn at {smallest:.1f} px on a 390 px screen"
     page.close()
 
 
