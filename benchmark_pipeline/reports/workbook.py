@@ -35,6 +35,7 @@ from benchmark_pipeline.reference import NATIONAL_CODE
 from benchmark_pipeline.release.files import atomic_write
 from benchmark_pipeline.release.paths import DATA_DICTIONARY
 
+from .charts import danish_key
 from .formatting import as_float, is_missing
 from .model import is_true, normalise_tables, split_indicator, suppression_text
 
@@ -192,6 +193,7 @@ def _sheets(minimum: int, survey_year: int) -> list[tuple[str, str, str, list[Co
 
 
 TREND_SHEET = "Udvikling"
+FINDINGS_SHEET = "Det vigtigste"
 WIDE = {"geography_name": 30, "option_label": 34, "question_text": 40, "indicator_id": 28, "release_id": 26,
         "suppression_reason": 30, "region_name": 18, "group_name": 24}
 
@@ -487,6 +489,8 @@ def _write_workbook_file(tmp: Path, ctx: Context, release_ids: dict[str, str]) -
         ["Indhold", ""],
         ["Forside", "Denne side: udgivelse, år, indhold og noter."],
         ["Om tallene", "Forklaring af hvert ark og hver kolonne."],
+        [FINDINGS_SHEET, "Det, der skiller sig ud i år, for hele landet og for hver kommune: de samme sætninger som i "
+                         "rapporterne, med tallene bag dem."],
         *[[sheet, what] for sheet, what, _c, _d, _h in tables],
     ]
     if notes:
@@ -499,6 +503,10 @@ def _write_workbook_file(tmp: Path, ctx: Context, release_ids: dict[str, str]) -
         ["Alle ark", "Antal valgt", "Antal, der har valgt en svarmulighed, vises ikke for enkelte kommuner."],
         *[["Alle ark", "Note", n] for n in notes],
     ]
+    about += [[FINDINGS_SHEET, "Område", "Hele landet eller kommunens officielle navn."],
+              [FINDINGS_SHEET, "Fund", "Ét fund som én sætning, stærkeste først; \"steget\" og \"faldet\" kun om "
+               "statistisk signifikante ændringer, \"over\" og \"under landsgennemsnittet\" kun når intervallet "
+               "udelukker landsgennemsnittet."]]
     for sheet, _what, cols, _df, _h in tables:
         about += [[sheet, c.header, c.explanation] for c in cols]
 
@@ -510,10 +518,22 @@ def _write_workbook_file(tmp: Path, ctx: Context, release_ids: dict[str, str]) -
         w = _Writer(wb, release_id, year)
         w.text("Forside", [f"{TITLE} {year}", "Offentliggjorte tabeller"], cover, [28, 110])
         w.text("Om tallene", ["Ark", "Kolonne", "Forklaring"], about, [18, 30, 100])
+        w.text(FINDINGS_SHEET, ["Område", "Fund"], _finding_rows(ctx), [30, 140])
         for sheet, _what, cols, df, hidden in tables:
             w.table(sheet, cols, df, hidden)
     finally:
         wb.close()
+
+
+def _finding_rows(ctx: Context) -> list[list[str]]:
+    """The national highlights, then each kommune's findings (kommuner in name order): the reports' sentences."""
+    findings = ctx.findings
+    rows = [[f.geography_name, f.sentence] for f in fnd.highlights(findings.get(NATIONAL_CODE, []))]
+    kommuner = sorted((code for code in findings if code != NATIONAL_CODE and findings[code]),
+                      key=lambda code: danish_key(findings[code][0].geography_name))
+    for code in kommuner:
+        rows += [[f.geography_name, f.sentence] for f in findings[code]]
+    return rows or [["", "Ingen fund i år."]]
 
 
 def table_release_ids(tables: dict[str, pd.DataFrame] | None) -> dict[str, str]:

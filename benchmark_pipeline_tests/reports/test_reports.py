@@ -393,8 +393,8 @@ def test_workbook_sheets_headers_formats_and_values(rendered_2024, report_tables
         for i in range(2, 8):
             assert 'ySplit="1" topLeftCell="A2"' in zf.read(f"xl/worksheets/sheet{i}.xml").decode()
     wb = openpyxl.load_workbook(path, read_only=True)
-    assert wb.sheetnames == ["Forside", "Om tallene", "Indikatorer", "Barrierer", "Ændringer", "Udvikling", "Kommuner",
-                             "Årsoversigt", "Karantæne"]
+    assert wb.sheetnames == ["Forside", "Om tallene", "Det vigtigste", "Indikatorer", "Barrierer", "Ændringer",
+                             "Udvikling", "Kommuner", "Årsoversigt", "Karantæne"]
     rows = list(wb["Indikatorer"].iter_rows())
     header = [c.value for c in rows[0]]
     assert header[:3] == ["Udgivelse", "År", "Niveau"] and "Andel" in header and "Nedre grænse (95 %)" in header

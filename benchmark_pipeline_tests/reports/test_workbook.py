@@ -10,8 +10,8 @@ import pytest
 
 from benchmark_pipeline.reports import prepare_reports
 
-SHEETS = ["Forside", "Om tallene", "Indikatorer", "Barrierer", "Ændringer", "Udvikling", "Kommuner", "Årsoversigt",
-          "Karantæne"]
+SHEETS = ["Forside", "Om tallene", "Det vigtigste", "Indikatorer", "Barrierer", "Ændringer", "Udvikling", "Kommuner",
+          "Årsoversigt", "Karantæne"]
 VALUE_HEADERS = {
     "Indikatorer": ("Besvarelser (n)", "Andel", "Nedre grænse (95 %)", "Øvre grænse (95 %)"),
     "Barrierer": ("Besvarelser (n)", "Vægtet score", "Andel i top 3", "Andel som nr. 1"),
@@ -51,6 +51,21 @@ def _release_id(rendered_2024) -> str:
 
 def test_sheets_in_order(book):
     assert book.sheetnames == SHEETS
+
+
+def test_the_findings_sheet_holds_the_reports_sentences(book, report_tables, instrument_2024, kommuner):
+    """The same findings as the reports: the national highlights first, then every kommune's findings."""
+    from benchmark_pipeline import findings as fnd
+
+    tables, history = report_tables
+    ctx = prepare_reports(2024, tables, history, instrument_2024, kommuner).ctx
+    found = ctx.findings
+    _, rows = _table(book["Det vigtigste"])
+    national = [f.sentence for f in fnd.highlights(found[fnd.NATIONAL_CODE])]
+    assert national and [r[1] for r in rows[:len(national)]] == national
+    kommune_sentences = {f.sentence for code, fs in found.items() if code != fnd.NATIONAL_CODE for f in fs}
+    assert {r[1] for r in rows[len(national):]} == kommune_sentences
+    assert all(r[0] for r in rows)
 
 
 def test_cover_lists_release_year_minimum_sheets_and_dictionary(book, rendered_2024):
