@@ -13,7 +13,6 @@ import base64
 import io
 import re
 import textwrap
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import InitVar, dataclass, field
 
@@ -28,7 +27,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.transforms import blended_transform_factory  # noqa: E402
 from markupsafe import Markup, escape  # noqa: E402
 
-from .formatting import NBSP, fmt_pct, fmt_pct_interval, fmt_score, fmt_score_interval  # noqa: E402
+from .formatting import NBSP, danish_key, fmt_pct, fmt_pct_interval, fmt_score, fmt_score_interval  # noqa: E402
 
 # One colour per meaning on every page and chart (the Okabe-Ito colour-blind-safe set), each with at least
 # 3:1 contrast against white for graphical objects (WCAG 1.4.11). Charts pick colours by meaning only.
@@ -104,22 +103,6 @@ def _clip(v: float | None, scale: str) -> float | None:
 
 
 # -- order ----------------------------------------------------------------------------------------
-
-_DA_LAST = {"æ": "{", "ø": "|", "å": "}"}  # the three characters after "z" in ASCII, in Danish order
-
-
-def danish_key(text: str) -> tuple[str, str]:
-    """A sort key in Danish alphabetical order: Æ, Ø, Å after Z, "aa" as "å" (Aabenraa with the Å's),
-    other accents ignored, case ignored (the text itself breaks ties, so the order is total)."""
-    folded = text.casefold().replace("aa", "å")
-    out = []
-    for c in folded:
-        if c in _DA_LAST:
-            out.append(_DA_LAST[c])
-        else:
-            out.append("".join(d for d in unicodedata.normalize("NFKD", c) if not unicodedata.combining(d)))
-    return "".join(out), text
-
 
 def geography_order(names: Mapping[tuple[str, str], str], level: str,
                     codes: Iterable[str] | None = None) -> list[str]:

@@ -8,6 +8,7 @@ decimal representation), so 0.145 shows as "15 %" and not as "14 %" because of b
 from __future__ import annotations
 
 import math
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 
 import pandas as pd
@@ -141,3 +142,19 @@ def fmt_p(value: object, empty: str = "") -> str:
 def pp_phrase(points: object) -> str:
     """'10,0 procentpoint' without sign (for prose: 'steget med ...')."""
     return f"{fmt_pp(abs(as_float(points) or 0.0), signed=False)}{NBSP}procentpoint"
+
+
+_DA_LAST = {"æ": "{", "ø": "|", "å": "}"}  # the three characters after "z" in ASCII, in Danish order
+
+
+def danish_key(text: str) -> tuple[str, str]:
+    """A sort key in Danish alphabetical order: Æ, Ø, Å after Z, "aa" as "å" (Aabenraa with the Å's),
+    other accents ignored, case ignored (the text itself breaks ties, so the order is total)."""
+    folded = text.casefold().replace("aa", "å")
+    out = []
+    for c in folded:
+        if c in _DA_LAST:
+            out.append(_DA_LAST[c])
+        else:
+            out.append("".join(d for d in unicodedata.normalize("NFKD", c) if not unicodedata.combining(d)))
+    return "".join(out), text

@@ -35,8 +35,7 @@ from benchmark_pipeline.reference import NATIONAL_CODE
 from benchmark_pipeline.release.files import atomic_write
 from benchmark_pipeline.release.paths import DATA_DICTIONARY
 
-from .charts import danish_key
-from .formatting import as_float, is_missing
+from .formatting import as_float, danish_key, is_missing
 from .model import is_true, normalise_tables, split_indicator, suppression_text
 
 if TYPE_CHECKING:
