@@ -7,7 +7,6 @@ a folder without its row, which is not a release (`recovery` sets it aside).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import stat
@@ -96,8 +95,10 @@ def move_back_to_staging(paths: ReleasePaths, published: Path, staging: Path) ->
         make_writable(staging)
         return staging
     except OSError:
-        with contextlib.suppress(OSError):
-            return recovery.set_aside(paths, published)
+        pass
+    try:
+        return recovery.set_aside(paths, published)
+    except OSError:
         return published
 
 

@@ -221,7 +221,7 @@ class SurveyXactSav(SurveyXact):
     def check_beside(self, raw, instrument, kommuner):
         """The value labels as a Labels sheet; and no declared missing value the mapping reads as an answer,
         since SPSS semantics would blank those answers out of every share."""
-        ranges = getattr(raw, "missing_ranges", {})
+        ranges = raw.missing_ranges  # a SavExport: this layout's reader made it
         problems = []
         for var, value, what in self._answer_values(instrument):
             if _declared_missing(ranges.get(header_key(var), []), value):
