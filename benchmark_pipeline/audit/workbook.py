@@ -7,7 +7,8 @@ after `reset_dimensions()`), by one of two readers: a streaming tokenizer of the
 sheets written in the plain forms XlsxWriter and openpyxl write (values, shared and inline strings, empty
 cells: ~30x faster than openpyxl's per-cell objects), and openpyxl itself for every other sheet (formulas,
 rich text, namespace prefixes, CDATA, entities in attributes, ...). The tokenizer must cover the whole of
-`<sheetData>` or it gives up, so no cell is ever skipped.
+`<sheetData>` or it gives up, so no cell is ever skipped. It takes the sheet's part, the shared strings
+and the date styles from openpyxl's public reader (`open_workbook`), so both readers see the same package.
 
 Sheets are also checked for disclosure: a header row naming a geography level or kommune column (English
 release column names, or common Danish ones: "Niveau", "Kommune", "Antal svar", ...) starts a table, which
@@ -19,6 +20,7 @@ from __future__ import annotations
 import re
 import warnings
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -35,13 +37,10 @@ _HEADER_FOOTER = re.compile(rb"<(?:\w+:)?headerFooter\b.*?</(?:\w+:)?headerFoote
 
 
 def scan_workbook(ctx: AuditContext, path: Path, rel: str) -> None:
-    from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = load_workbook(path, read_only=True, data_only=False, keep_links=False)
+        wb, sources = open_workbook(path)
     except Exception as exc:  # noqa: BLE001 - any parse failure
         ctx.report(rel, "", model.UNREADABLE_FILE, f"not a readable workbook ({type(exc).__name__}); it cannot be "
                    "audited")
@@ -57,7 +56,7 @@ def scan_workbook(ctx: AuditContext, path: Path, rel: str) -> None:
         for number, ws in enumerate(wb.worksheets, start=1):
             stream.add(ws.title, f"name of sheet #{number}", HARD)
             sheet = f"sheet '{ctx.safe_label(ws.title, f'#{number}')}'"
-            rows = _fast_rows(wb, ws)
+            rows = _fast_rows(sources[number - 1])
             if rows is None:
                 if hasattr(ws, "reset_dimensions"):
                     ws.reset_dimensions()  # a wrong <dimension> tag must not hide cells
@@ -136,19 +135,65 @@ def _column_index(letters: str) -> int:
     return n
 
 
-def _fast_rows(wb, ws) -> list[list] | None:
+@dataclass(frozen=True)
+class SheetSource:
+    """What the streaming reader needs to read one sheet as openpyxl reads it: the sheet's XML part and
+    the workbook's shared strings, date and duration styles and date epoch."""
+
+    archive: zipfile.ZipFile
+    part: str | None  # None: the sheet cannot be matched to its part, so openpyxl reads it
+    shared_strings: list
+    date_styles: frozenset
+    timedelta_styles: frozenset
+    epoch: object
+
+
+def open_workbook(path: Path):
+    """The workbook as `openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)`
+    returns it, and one `SheetSource` per worksheet (in `wb.worksheets` order).
+
+    `load_workbook` is `ExcelReader(...).read()` returning `.wb`; the reader's public attributes give the
+    package (`archive`), the shared strings it hands to every read-only sheet, and the sheets' parts in
+    the order it creates the sheets. The date and duration styles are openpyxl's own `Stylesheet`
+    indexes of the same styles part, taken as `apply_stylesheet` takes them."""
+    from openpyxl.reader.excel import ExcelReader
+    from openpyxl.styles.stylesheet import Stylesheet
+    from openpyxl.xml.constants import ARC_STYLE
+    from openpyxl.xml.functions import fromstring
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        reader = ExcelReader(path, read_only=True, data_only=False, keep_links=False)
+        reader.read()
+        wb = reader.wb
+        try:
+            parts = [(sheet.name, rel.target) for sheet, rel in reader.parser.find_sheets()
+                     if rel.target in reader.valid_files and "chartsheet" not in rel.Type]
+        except Exception:  # noqa: BLE001 - openpyxl read them once; if it cannot again, it reads each sheet
+            parts = []
+        date_styles = timedelta_styles = frozenset()
+        try:
+            stylesheet = Stylesheet.from_tree(fromstring(reader.archive.read(ARC_STYLE)))
+        except KeyError:  # no styles part: openpyxl keeps its defaults (no date styles)
+            stylesheet = None
+        if stylesheet is not None and stylesheet.cell_styles:
+            date_styles = frozenset(stylesheet.date_formats)
+            timedelta_styles = frozenset(stylesheet.timedelta_formats)
+    titles = [ws.title for ws in wb.worksheets]
+    matched = [name for name, _ in parts] == titles
+    sources = [SheetSource(reader.archive, parts[i][1] if matched else None, reader.shared_strings, date_styles,
+                           timedelta_styles, wb.epoch) for i in range(len(titles))]
+    return wb, sources
+
+
+def _fast_rows(source: SheetSource) -> list[list] | None:
     """The sheet's rows as openpyxl's read-only `iter_rows(values_only=True)` returns them after
     `reset_dimensions()`, or None when the sheet must be read by openpyxl."""
-    path = getattr(ws, "_worksheet_path", None)
-    archive = getattr(wb, "_archive", None)
-    if path is None or archive is None:
+    if source.part is None:
         return None
     try:
-        xml = archive.read(path)
-        shared = getattr(ws, "_shared_strings", None)
-        if shared is None:
-            return None
-        return _parse_sheet(xml, shared, wb._date_formats, wb._timedelta_formats, wb.epoch)
+        xml = source.archive.read(source.part)
+        return _parse_sheet(xml, source.shared_strings, source.date_styles, source.timedelta_styles, source.epoch)
     except Exception:  # noqa: BLE001 - _Fallback or anything unexpected: openpyxl decides
         return None
 

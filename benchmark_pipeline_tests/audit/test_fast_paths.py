@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from benchmark_pipeline.audit import audit_release, detect
 from benchmark_pipeline.audit.detect import HARD, Detectors, TextStream, memoised_normalisation, normalise
-from benchmark_pipeline.audit.workbook import _fast_rows
+from benchmark_pipeline.audit.workbook import _fast_rows, open_workbook
 
 PATTERNS = [
     (detect.CPR_RE, detect._CPR_CANDIDATE),
@@ -90,15 +90,23 @@ def test_locations_of_page_findings_are_still_precise(tmp_path):
 
 
 def _openpyxl_rows(path: Path) -> dict[str, list[list] | None]:
+    """Per sheet: the streaming reader's rows (None: handed to openpyxl) and openpyxl's own, from a workbook
+    loaded on its own with the public API."""
+    book, sources = open_workbook(path)
+    try:
+        fast = [_fast_rows(source) for source in sources]
+        titles = [ws.title for ws in book.worksheets]
+    finally:
+        book.close()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     try:
+        assert [ws.title for ws in wb.worksheets] == titles
         out = {}
-        for ws in wb.worksheets:
-            fast = _fast_rows(wb, ws)
+        for ws, rows in zip(wb.worksheets, fast):
             ws.reset_dimensions()
-            out[ws.title] = (fast, [list(r) for r in ws.iter_rows(values_only=True)])
+            out[ws.title] = (rows, [list(r) for r in ws.iter_rows(values_only=True)])
         return out
     finally:
         wb.close()
