@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 export DAGSTER_HOME
 
-.PHONY: install run test test-fast dev bench sample clean code-versions axe
+.PHONY: install run test test-fast dev bench bench-scale workers sample clean code-versions axe
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,28 @@ dev: install $(DAGSTER_HOME)/dagster.yaml
 
 bench: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m bench
+
+# Ten synthetic years in process vs on two Celery workers (docs/performance.md "Scaling out"); needs
+# RabbitMQ, Redis and PostgreSQL (see docs/operations.md). Several minutes.
+bench-scale: install
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
+
+# The Celery profile's workers (docs/operations.md "Celery profile"): WORKERS dagster-celery workers in the
+# foreground, each running WORKER_CONCURRENCY steps at once; Ctrl-C stops them. Runs use them when
+# BENCHMARK_EXECUTOR=celery; both sides read the broker, backend and queue from these variables.
+BENCHMARK_CELERY_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
+BENCHMARK_CELERY_BACKEND_URL ?= redis://127.0.0.1:6379/0
+BENCHMARK_CELERY_QUEUE ?= dagster
+WORKERS ?= 2
+WORKER_CONCURRENCY ?= 2
+
+workers: install $(DAGSTER_HOME)/dagster.yaml
+	export PATH="$(CURDIR)/$(BIN):$$PATH" BENCHMARK_CELERY_BROKER_URL='$(BENCHMARK_CELERY_BROKER_URL)' \
+	  BENCHMARK_CELERY_BACKEND_URL='$(BENCHMARK_CELERY_BACKEND_URL)'; \
+	for i in $$(seq 1 $(WORKERS)); do \
+	  dagster-celery worker start -A dagster_celery.app -y celery.yaml -q '$(BENCHMARK_CELERY_QUEUE)' \
+	    -n "benchmark-$$i" -- --concurrency $(WORKER_CONCURRENCY) & \
+	done; wait
 
 sample: install
 	$(BIN)/benchmark-pipeline generate-sample

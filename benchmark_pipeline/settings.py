@@ -26,7 +26,20 @@ ENVIRONMENT = {
     "min_respondents": "BENCHMARK_MIN_RESPONDENTS",
     "max_quarantine_share": "BENCHMARK_MAX_QUARANTINE_SHARE",
     "alert_webhook_url": "BENCHMARK_ALERT_WEBHOOK_URL",
+    "dagster_io_base": "BENCHMARK_DAGSTER_IO_DIR",
+    "executor": "BENCHMARK_EXECUTOR",
+    "celery_broker_url": "BENCHMARK_CELERY_BROKER_URL",
+    "celery_backend_url": "BENCHMARK_CELERY_BACKEND_URL",
+    "celery_queue": "BENCHMARK_CELERY_QUEUE",
 }
+
+# Where the yearly job's steps run (docs/operations.md): in this process (the embedded default), or as
+# tasks on Celery workers (the scaled-out profile: RabbitMQ broker, Redis results, a shared instance).
+IN_PROCESS, CELERY = "in_process", "celery"
+EXECUTORS = (IN_PROCESS, CELERY)
+DEFAULT_CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+DEFAULT_CELERY_BACKEND_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_CELERY_QUEUE = "dagster"
 
 
 class SettingsError(ValueError):
@@ -56,8 +69,19 @@ class Settings:
     min_respondents: int = MIN_RESPONDENTS_FLOOR
     max_quarantine_share: float = DEFAULT_MAX_QUARANTINE_SHARE
     alert_webhook_url: str | None = None  # where failed runs are also POSTed
+    # None: private/dagster_io inside output_dir. With several machines, a folder every worker mounts;
+    # it holds respondent-level values, so it must be as private as the private area.
+    dagster_io_base: Path | None = None
+    executor: str = IN_PROCESS
+    celery_broker_url: str = DEFAULT_CELERY_BROKER_URL
+    celery_backend_url: str = DEFAULT_CELERY_BACKEND_URL
+    celery_queue: str = DEFAULT_CELERY_QUEUE  # the workers listen on it (`make workers`)
 
     def __post_init__(self) -> None:
+        if self.executor not in EXECUTORS:
+            raise SettingsError(
+                f"BENCHMARK_EXECUTOR must be one of {', '.join(EXECUTORS)}, not {self.executor!r}"
+            )
         if self.min_respondents < MIN_RESPONDENTS_FLOOR:
             raise SettingsError(
                 f"min_respondents is {self.min_respondents}; disclosure control never allows fewer than "
@@ -86,6 +110,8 @@ class Settings:
     @property
     def dagster_io_dir(self) -> Path:
         """Where Dagster's I/O manager keeps asset values between steps (personal data, so private)."""
+        if self.dagster_io_base is not None:
+            return Path(self.dagster_io_base)
         return self.private_dir / "dagster_io"
 
     def work_dir(self, survey_year: int, run_id: str) -> Path:
@@ -104,7 +130,10 @@ class Settings:
     @classmethod
     def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":
         env = os.environ if environ is None else environ
-        convert = {"data_dir": Path, "output_dir": Path, "min_respondents": int, "max_quarantine_share": float}
+        convert = {
+            "data_dir": Path, "output_dir": Path, "dagster_io_base": Path,
+            "min_respondents": int, "max_quarantine_share": float,
+        }
         values: dict = {}
         for field, name in ENVIRONMENT.items():
             if env.get(name):
@@ -113,6 +142,8 @@ class Settings:
                 except ValueError as exc:
                     raise SettingsError(f"{name} must be a number, not {env[name]!r}") from exc
         values.update({k: v for k, v in overrides.items() if v is not None})
+        if "dagster_io_base" in values:
+            values["dagster_io_base"] = Path(values["dagster_io_base"]).expanduser().resolve()
         for key in ("data_dir", "output_dir"):
             if key in values:
                 values[key] = Path(values[key]).expanduser().resolve()

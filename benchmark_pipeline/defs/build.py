@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, in_process_executor
+from dagster import Definitions, JobDefinition
 
 from benchmark_pipeline.defs.assets import ALL_ASSETS
 from benchmark_pipeline.defs.checks import (
@@ -12,7 +12,8 @@ from benchmark_pipeline.defs.checks import (
     validated_schema,
     validation_warnings,
 )
-from benchmark_pipeline.defs.jobs import yearly_benchmark_job
+from benchmark_pipeline.defs.executors import executor_for
+from benchmark_pipeline.defs.jobs import YEARLY_JOB_NAME, yearly_benchmark_job
 from benchmark_pipeline.defs.resources import build_resources
 from benchmark_pipeline.defs.schedules import yearly_benchmark_schedule
 from benchmark_pipeline.defs.sensors import benchmark_run_failure_sensor, raw_export_sensor
@@ -29,6 +30,16 @@ def build_definitions(settings: Settings) -> Definitions:
         schedules=[yearly_benchmark_schedule],
         sensors=[raw_export_sensor, benchmark_run_failure_sensor],
         resources=build_resources(settings),
-        # Also for the UI's ad-hoc asset job: a yearly run's steps are few and fast (docs/performance.md).
-        executor=in_process_executor,
+        # For the yearly job and the UI's ad-hoc asset job alike: in process by default, or on Celery
+        # workers when BENCHMARK_EXECUTOR=celery (defs/executors.py).
+        executor=executor_for(settings),
     )
+
+
+def yearly_job_from_env() -> JobDefinition:
+    """The yearly job as every process of the Celery profile rebuilds it: from the environment it shares.
+
+    `dagster.reconstructable(yearly_job_from_env)` is what a run launched outside a code server (the CLI,
+    the benchmark) hands to the workers, which import this module and call it again.
+    """
+    return build_definitions(Settings.from_env()).resolve_job_def(YEARLY_JOB_NAME)

@@ -1,15 +1,17 @@
-"""The yearly job: every asset and check of one survey year, in one process on purpose.
+"""The yearly job: every asset and check of one survey year.
 
-The steps are few and fast and hand each other in-memory-sized frames; the multiprocess executor made
-the 2023 yearly run about 7 times slower here (process start per step; `make bench`, docs/performance.md),
-so the in-process executor is the default.
+Its executor is the code location's (`Definitions(executor=...)`, chosen by `BENCHMARK_EXECUTOR` in
+defs/executors.py): in process by default, since the steps are few and fast and the multiprocess executor
+made the 2023 yearly run about 7 times slower here (process start per step; docs/performance.md), or on
+Celery workers when years are many and large.
 """
 
-from dagster import AssetSelection, define_asset_job, in_process_executor
+from dagster import AssetSelection, define_asset_job
+
+YEARLY_JOB_NAME = "yearly_benchmark"
 
 yearly_benchmark_job = define_asset_job(
-    name="yearly_benchmark",
+    name=YEARLY_JOB_NAME,
     selection=AssetSelection.all(),
-    executor_def=in_process_executor,
     description="Ingest, validate, compute, report and publish one survey year.",
 )
