@@ -5,6 +5,8 @@ contract in docs/architecture.md: a suppressed row keeps its keys, `suppressed` 
 `suppression_reason`, and every other value is empty. Display tables (workbook sheets, HTML tables,
 `display=True`) are recognised by their headers (English column names or common Danish ones) and only
 cells that read as numbers count as values there, so "–" or "færre end 5 svar" in a suppressed row is fine.
+Shown numbers are read the Danish way: "59,9 %" is 59.9 and "1.970" is 1970 (a dot between groups of three
+digits separates thousands).
 """
 
 from __future__ import annotations
@@ -61,6 +63,8 @@ _PERSONAL = {"respondent_id", "respondentid", "mail", "email", "e_mail", "kommen
              "cpr_nummer", "personnummer", "source_row", "ip_adresse", "ip_address"}
 
 _TRUE = {"true", "1", "yes", "ja", "t", "x", "sand", "undertrykt"}
+# A shown whole number with Danish thousands separators ("1.970", "12.400"); Danish decimals use a comma.
+_THOUSANDS = re.compile(r"[-+]?[1-9][0-9]{0,2}(?:\.[0-9]{3})+")
 
 
 @functools.lru_cache(maxsize=4096)
@@ -118,6 +122,8 @@ def to_number(value: object, *, display: bool = False) -> float | None:
         text = text.replace(" ", "")
         if "," in text:
             text = text.replace(".", "").replace(",", ".")
+        elif _THOUSANDS.fullmatch(text):  # "1.970": Danish digit grouping, not a decimal point
+            text = text.replace(".", "")
     try:
         number = float(text)
     except ValueError:

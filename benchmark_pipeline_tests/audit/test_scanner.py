@@ -317,6 +317,15 @@ def test_small_cell_in_html_table_is_caught(release):
     assert report.findings[0].location.startswith("line ")
 
 
+@pytest.mark.parametrize("shown, small", [("1.970", False), ("12.400", False), ("1.234.567", False), ("3", True),
+                                          ("4,5", True), ("1.5", True), ("0.970", True), ("1.97", True)])
+def test_danish_thousands_separator_in_html_table(release, shown, small):
+    # a big kommune's "1.970 besvarelser" is 1970 respondents; a dot is a decimal point only when it cannot group
+    _edit(release / "reports/national.html", "<td>101</td><td>62,5 %</td><td>40</td>",
+          f"<td>101</td><td>62,5 %</td><td>{shown}</td>")
+    assert kinds_of(run(release)) == ({"small_cell"} if small else set())
+
+
 def test_count_column_at_kommune_level_in_html_table_is_caught(release):
     _edit(release / "reports/kommuner/101.html", "</body>", """<table>
 <tr><th>Kommune</th><th>Indikator</th><th>Antal</th><th>Andel</th></tr>
