@@ -1,0 +1,57 @@
+"""The executor follows BENCHMARK_EXECUTOR, and the run side of the Celery profile agrees with celery.yaml,
+the file the workers are started with. No broker is needed: these read definitions and files only."""
+
+from __future__ import annotations
+
+import yaml
+
+from benchmark_pipeline.defs.build import build_definitions
+from benchmark_pipeline.defs.executors import CELERY_TASK_SETTINGS, celery_config
+from benchmark_pipeline.settings import REPO_ROOT, Settings
+
+CELERY_YAML = REPO_ROOT / "celery.yaml"
+
+
+def yearly_job(settings: Settings):
+    return build_definitions(settings).resolve_job_def("yearly_benchmark")
+
+
+def test_in_process_by_default_and_celery_by_one_setting(tmp_path):
+    default = Settings.from_env(environ={}, output_dir=tmp_path)
+    celery = Settings.from_env(environ={"BENCHMARK_EXECUTOR": "celery"}, output_dir=tmp_path)
+    assert yearly_job(default).executor_def.name == "in_process"
+    assert yearly_job(celery).executor_def.name == "celery"
+    # The same job either way: the profile changes where steps run, not what they are.
+    assert yearly_job(default).graph.node_dict.keys() == yearly_job(celery).graph.node_dict.keys()
+
+
+def test_stored_values_go_where_the_setting_says(tmp_path):
+    settings = Settings.from_env(environ={"BENCHMARK_EXECUTOR": "celery", "BENCHMARK_DAGSTER_IO_DIR": str(tmp_path / "io")})
+    io_manager = build_definitions(settings).resources["io_manager"]
+    assert io_manager.base_dir == str((tmp_path / "io").resolve())
+
+
+def test_urls_from_the_environment_stay_references_so_the_ui_shows_no_password():
+    environ = {"BENCHMARK_EXECUTOR": "celery", "BENCHMARK_CELERY_BROKER_URL": "amqp://bench:s3cret@mq:5672//"}
+    config = celery_config(Settings.from_env(environ=environ), environ)
+    assert config["broker"] == {"env": "BENCHMARK_CELERY_BROKER_URL"}
+    assert "s3cret" not in repr(config)
+    assert config["backend"] == "redis://127.0.0.1:6379/0"  # the default, not from the environment: literal
+
+
+def test_the_workers_file_names_the_same_variables_and_task_settings():
+    doc = yaml.safe_load(CELERY_YAML.read_text())["execution"]["config"]
+    assert doc["broker"] == {"env": "BENCHMARK_CELERY_BROKER_URL"}
+    assert doc["backend"] == {"env": "BENCHMARK_CELERY_BACKEND_URL"}
+    assert doc["config_source"] == CELERY_TASK_SETTINGS
+    assert CELERY_TASK_SETTINGS["task_acks_late"] and CELERY_TASK_SETTINGS["task_reject_on_worker_lost"]
+
+
+def test_the_workers_file_is_valid_for_dagster_celery(monkeypatch):
+    from dagster_celery.cli import get_validated_config
+
+    monkeypatch.setenv("BENCHMARK_CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    monkeypatch.setenv("BENCHMARK_CELERY_BACKEND_URL", "redis://127.0.0.1:6379/0")
+    config = get_validated_config(str(CELERY_YAML))
+    assert config["broker"] == "amqp://guest:guest@127.0.0.1:5672//"
+    assert config["config_source"]["task_acks_late"] is True
