@@ -131,3 +131,6 @@ def privacy_audit(benchmark: BenchmarkSettings, staged_release: StagedOutcome) -
         passed=report.passed,
         metadata={"files_scanned": report.files_scanned, "findings": len(report.findings), "first_findings": MetadataValue.json(findings)},
     )
+
+
+ALL_CHECKS = [validated_schema, quarantine_share, validation_warnings, disclosure_control, privacy_audit]

@@ -7,12 +7,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from dagster import ConfigurableResource, EnvVar, FilesystemIOManager
+from dagster import ConfigurableResource, EnvVar
 
+from benchmark_pipeline.defs.io import StepOutputIOManager
 from benchmark_pipeline.instrument import YearInstrument, load_year
 from benchmark_pipeline.reference import Kommuner, load_kommuner
 from benchmark_pipeline.release import ReleaseStore
-from benchmark_pipeline.settings import ENVIRONMENT, Settings
+from benchmark_pipeline.settings import ENVIRONMENT, IN_PROCESS, Settings
 
 
 class BenchmarkSettings(ConfigurableResource):
@@ -65,9 +66,32 @@ class BenchmarkSettings(ConfigurableResource):
         return ReleaseStore(settings.output_dir, settings.resolved_warehouse_url)
 
 
+# The respondent-level outputs: large, and read by several steps of the same run.
+HANDED_ON = ("raw_survey_responses", "validated_responses")
+
+
+def consumers(definitions, keys) -> dict[str, int]:
+    """How many of the given assets and checks load each of `keys` as an input."""
+    counts = dict.fromkeys(keys, 0)
+    for definition in definitions:
+        for key in definition.keys_by_input_name.values():
+            if key.to_user_string() in counts:
+                counts[key.to_user_string()] += 1
+    return counts
+
+
 def build_resources(settings: Settings) -> dict:
     """Every resource the assets need; intermediate values are personal data and stay in private/."""
+    from benchmark_pipeline.defs.assets import ALL_ASSETS
+    from benchmark_pipeline.defs.checks import ALL_CHECKS
+
+    # Only the in-process executor runs a step's consumers in its process; a worker holding a value for
+    # steps that run elsewhere would only hold memory.
+    in_process = settings.executor == IN_PROCESS
     return {
         "benchmark": BenchmarkSettings.from_settings(settings),
-        "io_manager": FilesystemIOManager(base_dir=str(settings.dagster_io_dir)),
+        "io_manager": StepOutputIOManager(
+            base_dir=str(settings.dagster_io_dir),
+            handed_on=consumers([*ALL_ASSETS, *ALL_CHECKS], HANDED_ON) if in_process else {},
+        ),
     }
