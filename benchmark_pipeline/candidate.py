@@ -20,6 +20,25 @@ from benchmark_pipeline.release.fingerprint import combined_input_sha256, releas
 from benchmark_pipeline.settings import Settings
 
 
+_HASHED: dict[tuple, str] = {}  # (path, size, inode, mtime_ns, ctime_ns) -> sha256
+_HASHED_KEPT = 32
+
+
+def _sha256_unchanged(path: Path) -> str:
+    """The file's sha256, hashed once per file state: a year run names its export in two steps (the raw
+    asset's data version and the release fingerprint), and a 1M-respondent export takes ~0.3 s to hash.
+    Any write changes ctime (which no program can set back), so a changed file is always hashed again."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_ino, st.st_mtime_ns, st.st_ctime_ns)
+    sha = _HASHED.get(key)
+    if sha is None:
+        sha = sha256_file(path)
+        if len(_HASHED) >= _HASHED_KEPT:
+            _HASHED.pop(next(iter(_HASHED)))
+        _HASHED[key] = sha
+    return sha
+
+
 @dataclass(frozen=True)
 class ExportIdentity:
     """A year's export files and their content hashes."""
@@ -30,7 +49,7 @@ class ExportIdentity:
     @classmethod
     def of(cls, files: Iterable[str | Path]) -> ExportIdentity:
         ordered = tuple(sorted((Path(p) for p in files), key=lambda p: p.name))
-        return cls(ordered, tuple(sha256_file(p) for p in ordered))
+        return cls(ordered, tuple(_sha256_unchanged(p) for p in ordered))
 
     @property
     def by_name(self) -> dict[str, str]:
