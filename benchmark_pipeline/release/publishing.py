@@ -8,8 +8,10 @@ a folder without its row, which is not a release (`recovery` sets it aside).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
+import zipfile
 from datetime import datetime
 from pathlib import Path
 
@@ -65,14 +67,53 @@ def write_tables(folder: Path, prepared: dict[str, pd.DataFrame]) -> None:
 
 
 def restamp(paths: ReleasePaths, staged: StagedRelease, revision: int, release_id: str) -> None:
-    """Renumber a staged release (another publish of the year took its revision): new id in every table."""
+    """Renumber a staged release (another publish of the year took its revision): new id in every table
+    and in every report."""
     prepared = {name: files.read_parquet(name, path).assign(release_id=release_id) for name, path in staged.tables.items()}
     for path in [*staged.tables.values(), *staged.csv_tables.values()]:
         path.unlink()
     write_tables(staged.path, prepared)
+    restamp_reports(staged.reports_dir, staged.release_id, release_id)
     new_path = paths.new_staged_dir(release_id)
     os.rename(staged.path, new_path)
     staged.path, staged.release_id, staged.revision = new_path, release_id, revision
+
+
+_RELEASE_ID = re.compile(r"[^\s<>&\"']+")  # nothing HTML or XML would escape
+
+
+def restamp_reports(reports_dir: Path, old: str, new: str) -> None:
+    """Give reports rendered for release `old` the id `new`, as if they had been rendered with it.
+
+    The reports show their release id as plain text (a release id needs no escaping in HTML or XML): every
+    HTML page in its footer, the workbook on its cover, in its table sheets and in every sheet's page
+    header. Each HTML file is rewritten; the workbook is rewritten part by part with the public zipfile
+    API as XlsxWriter writes it (same order, fixed 1980 time stamps, same compression), so the bytes equal
+    a render with `new` (the tests compare them). Nothing else in a report changes with the release id."""
+    if not (_RELEASE_ID.fullmatch(old) and _RELEASE_ID.fullmatch(new)):
+        raise ValueError(f"not release ids: {old!r} -> {new!r}")
+    if not reports_dir.is_dir() or old == new:
+        return
+    before, after = old.encode("ascii"), new.encode("ascii")
+    for path in sorted(reports_dir.rglob("*")):
+        if path.suffix == ".html":
+            data = path.read_bytes().replace(before, after)
+            files.atomic_write(path, lambda tmp, data=data: tmp.write_bytes(data))
+        elif path.suffix == ".xlsx":
+            files.atomic_write(path, lambda tmp, path=path: _restamp_zip(path, tmp, before, after))
+
+
+def _restamp_zip(source: Path, target: Path, before: bytes, after: bytes) -> None:
+    """Copy the zip `source` to `target` with `before` replaced by `after` in its XML parts."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info)
+            if info.filename.endswith((".xml", ".rels")):
+                data = data.replace(before, after)
+            part = zipfile.ZipInfo(info.filename, info.date_time)
+            part.compress_type = info.compress_type
+            part.external_attr = info.external_attr
+            new.writestr(part, data)
 
 
 def make_read_only(folder: Path) -> None:

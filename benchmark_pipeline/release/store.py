@@ -110,6 +110,18 @@ class ReleaseStore:
         return manifest.verify(release if isinstance(release, Release) else self.get(str(release)), self.warehouse)
 
     # -- staging and publishing ------------------------------------------------------------------
+    def next_release_id(self, year: int, fingerprint: str) -> str:
+        """The release id a candidate with this fingerprint gets when it is staged now (the year's highest
+        published revision + 1), so its reports can carry it before they are staged. Another publish of
+        the year before this one's can still take that revision: `stage` and `publish` then re-stamp."""
+        return self._next_stamp(int(year), fingerprint)[1]
+
+    def _next_stamp(self, year: int, fingerprint: str) -> tuple[int, str]:
+        """(revision, release id) of the year's next release: the one formula `next_release_id`, `stage`
+        and `publish` share."""
+        revision = self._max_revision(year) + 1
+        return revision, make_release_id(year, revision, fingerprint)
+
     def stage(
         self,
         year: int,
@@ -119,13 +131,18 @@ class ReleaseStore:
         code_versions: dict,
         settings: dict,
         previous_release_id: str | None = None,
+        reports_dir: Path | None = None,
+        reports_release_id: str | None = None,
     ) -> StagedRelease:
-        """Write the year's tables, data dictionary and an empty `reports/` under `.staging/`."""
+        """Write the year's tables, data dictionary and `reports/` under `.staging/`.
+
+        `reports_dir` is copied into `reports/` (empty without it). The reports were rendered with
+        `reports_release_id` (`next_release_id` then); when another publish has taken that revision
+        since, the staged copies are re-stamped with the id given here, as `publish` re-stamps them."""
         year = int(year)
         publishing.check_tables(year, tables)
         self._ensure_schema()
-        revision = self._max_revision(year) + 1
-        release_id = make_release_id(year, revision, fingerprint)
+        revision, release_id = self._next_stamp(year, fingerprint)
         prepared = {name: schema.prepare(name, tables[name], release_id) for name in schema.TABLE_NAMES}
         staged = StagedRelease(
             release_id=release_id,
@@ -140,6 +157,14 @@ class ReleaseStore:
             row_counts={name: len(frame) for name, frame in prepared.items()},
         )
         publishing.write_staged(staged, prepared)
+        if reports_dir is not None:
+            try:
+                shutil.copytree(reports_dir, staged.reports_dir, dirs_exist_ok=True)
+                if reports_release_id and reports_release_id != release_id:
+                    publishing.restamp_reports(staged.reports_dir, reports_release_id, release_id)
+            except OSError as error:
+                self.discard(staged)
+                raise storage_error(f"cannot copy the reports {reports_dir} into {staged.path}", error) from None
         return staged
 
     def discard(self, staged: StagedRelease) -> None:
@@ -163,8 +188,7 @@ class ReleaseStore:
             if reused is not None:
                 self.discard(staged)
                 return reused
-            revision = self._max_revision(year) + 1
-            release_id = make_release_id(year, revision, staged.fingerprint)
+            revision, release_id = self._next_stamp(year, staged.fingerprint)
             restamped_from = None
             if release_id != staged.release_id:
                 restamped_from = staged.release_id

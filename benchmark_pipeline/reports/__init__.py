@@ -3,8 +3,12 @@
 Everything is rendered from the year's *published* tables (suppressed rows have empty values and stay
 unshown), offline (inline CSS, inline SVG charts, no external URL) and escaped by Jinja2's autoescape.
 
-    render_reports(out_dir, survey_year, tables, history, instrument, kommuner) -> list[Path]
+    render_reports(out_dir, survey_year, tables, history, instrument, kommuner, min_respondents=5,
+                   release_id=None) -> list[Path]
     prepare_reports(...) -> PreparedReports   (.write(out_dir), .chart_markdown(chart): one context for both)
+
+`release_id` is the release the reports belong to, shown on every page and in the workbook (the pipeline
+renders before staging, with `ReleaseStore.next_release_id`); without it, the id the tables carry, if any.
     national_chart_markdown(survey_year, tables, instrument, kommuner, chart="barriers") -> str
 
 The names are loaded on first use (`render.py`, `charts.py`), so `benchmark_pipeline.reports.formatting`

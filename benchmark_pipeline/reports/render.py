@@ -28,7 +28,7 @@ from .pages import (
     superscript,
     trend_section,
 )
-from .workbook import table_release_ids, write_workbook
+from .workbook import write_workbook
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 NATIONAL_CHARTS = ("use_contexts", "anchoring_levels", "barriers", "data_use_change", "further_potential",
@@ -63,12 +63,16 @@ class PreparedReports:
     for PNG and SVG whichever it draws first), so nothing is normalised or drawn twice."""
 
     def __init__(self, survey_year: int, tables: dict[str, pd.DataFrame], history: dict[int, dict[str, pd.DataFrame]],
-                 instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = MIN_RESPONDENTS_FLOOR) -> None:
+                 instrument: YearInstrument, kommuner: Kommuner, min_respondents: int = MIN_RESPONDENTS_FLOOR,
+                 release_id: str | None = None) -> None:
         self.survey_year = survey_year
         self.tables = tables
         self.kommuner = kommuner
         self.min_respondents = min_respondents
         self.ctx = make_context(survey_year, tables, history, instrument, kommuner, min_respondents)
+        # The release the reports belong to: given by the pipeline before staging (the tables carry no id
+        # yet), else the one the tables were read from ("" outside a release).
+        self.release_id = release_id or self.ctx.year.release_id
 
     @functools.cached_property
     def national(self) -> dict:
@@ -109,7 +113,7 @@ class PreparedReports:
         env = environment()
         common = {
             "year": survey_year,
-            "release_id": ctx.year.release_id,
+            "release_id": self.release_id,
             "min_n": self.min_respondents,
             "base_year": ctx.base_year,
             "total_kommuner": len(kommuner.codes),
@@ -136,24 +140,28 @@ class PreparedReports:
             written.append(_write(out_dir / "kommuner" / f"{kode}.html",
                                   kommune_tpl.render(**common, page="kommune", root="../", k=k)))
 
-        written.append(write_workbook(out_dir / "workbook.xlsx", ctx, table_release_ids(self.tables)))
+        written.append(write_workbook(out_dir / "workbook.xlsx", ctx, self.release_id))
         return written
 
 
 def prepare_reports(survey_year: int, tables: dict[str, pd.DataFrame], history: dict[int, dict[str, pd.DataFrame]],
                     instrument: YearInstrument, kommuner: Kommuner,
-                    min_respondents: int = MIN_RESPONDENTS_FLOOR) -> PreparedReports:
-    """The year's reports, ready to `write` and to give the UI charts (`chart_markdown`) from one context."""
-    return PreparedReports(survey_year, tables, history, instrument, kommuner, min_respondents)
+                    min_respondents: int = MIN_RESPONDENTS_FLOOR, release_id: str | None = None) -> PreparedReports:
+    """The year's reports, ready to `write` and to give the UI charts (`chart_markdown`) from one context.
+
+    `release_id` is the release they belong to (`ReleaseStore.next_release_id` before staging); without it,
+    the id the tables carry."""
+    return PreparedReports(survey_year, tables, history, instrument, kommuner, min_respondents, release_id)
 
 
 def render_reports(out_dir: Path, survey_year: int, tables: dict[str, pd.DataFrame],
                    history: dict[int, dict[str, pd.DataFrame]], instrument: YearInstrument, kommuner: Kommuner,
-                   min_respondents: int = MIN_RESPONDENTS_FLOOR) -> list[Path]:
+                   min_respondents: int = MIN_RESPONDENTS_FLOOR, release_id: str | None = None) -> list[Path]:
     """Write national.html, kommuner/index.html, kommuner/<kode>.html (all 98) and workbook.xlsx.
 
     Returns the written paths (national first, then the index, the kommune pages and the workbook)."""
-    return prepare_reports(survey_year, tables, history, instrument, kommuner, min_respondents).write(out_dir)
+    return prepare_reports(survey_year, tables, history, instrument, kommuner, min_respondents,
+                           release_id).write(out_dir)
 
 
 def national_chart(survey_year: int, tables: dict[str, pd.DataFrame], instrument: YearInstrument,

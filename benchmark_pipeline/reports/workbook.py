@@ -48,8 +48,6 @@ INT = "0"
 P = "0.0000"
 SUPPRESSED_MARK = ".."
 TITLE = "Kommunernes brug af borgerrelaterede data"
-# Shown where the tables carry no release id (rendered before the release is stamped).
-UNSTAMPED = "se manifest.json i udgivelsens mappe"
 
 LEVEL_TEXT = {"national": "Land", "region": "Region", "kommunegruppe": "Kommunegruppe", "kommune": "Kommune"}
 MEASURE_TEXT = {"share": "Andel", "top3": "Andel i top 3", "first": "Andel som nr. 1"}
@@ -283,8 +281,9 @@ class _Writer:
     def __init__(self, wb, release_id: str, survey_year: int) -> None:
         self.wb = wb
         self.fmt = {name: wb.add_format(props) for name, props in FORMATS.items()}
-        self.page_header = (f"&L{_header_text(TITLE)} {survey_year}"
-                            f"&RUdgivelse {_header_text(release_id or UNSTAMPED)} \u00b7 undersøgelsesår {survey_year}")
+        stamp = (f"Udgivelse {_header_text(release_id)} \u00b7 undersøgelsesår {survey_year}" if release_id
+                 else f"Undersøgelsesår {survey_year}")
+        self.page_header = f"&L{_header_text(TITLE)} {survey_year}&R{stamp}"
 
     def sheet(self, name: str, widths: list[int]):
         """A sheet with its print setup: landscape A4, one page wide, header row repeated and frozen."""
@@ -353,7 +352,7 @@ def _note(labels, question: str, option: str) -> str | None:
     return f"Se note {number}" if number else None
 
 
-def _table_frames(ctx: Context, release_ids: dict[str, str]) -> dict[str, pd.DataFrame]:
+def _table_frames(ctx: Context, release_id: str) -> dict[str, pd.DataFrame]:
     """Each table sheet's frame: the published table with Danish labels and texts beside its ids."""
     labels, names, minimum = ctx.labels, ctx.names, ctx.min_respondents
     normal, published = ctx.year.tables, ctx.year.published
@@ -364,7 +363,7 @@ def _table_frames(ctx: Context, release_ids: dict[str, str]) -> dict[str, pd.Dat
         if df is None or df.empty:
             continue
         df = df.copy()
-        df["release_id"] = release_ids.get(table, "")
+        df["release_id"] = release_id
         if "geography_level" in df.columns:
             df["geography_name"] = [names.get((lvl, str(code)), "") for lvl, code in
                                     zip(df["geography_level"], df["geography_code"])]
@@ -445,17 +444,17 @@ def _trend_frame(ctx: Context) -> tuple[list[Col], pd.DataFrame, list[bool]]:
     return cols, df, [False] * len(df)  # a suppressed year is marked in its own cell
 
 
-def write_workbook(path: Path, ctx: Context, release_ids: dict[str, str]) -> Path:
-    """Write the workbook of `ctx`'s year (the page context: tables, history, labels, minimum);
-    `release_ids` maps table name to its release id (`table_release_ids`)."""
-    return atomic_write(Path(path), lambda tmp: _write_workbook_file(tmp, ctx, release_ids))
+def write_workbook(path: Path, ctx: Context, release_id: str) -> Path:
+    """Write the workbook of `ctx`'s year (the page context: tables, history, labels, minimum) for the release
+    `release_id`: on the cover, in every table row and in every sheet's page header ("" outside a release:
+    then none of them names one)."""
+    return atomic_write(Path(path), lambda tmp: _write_workbook_file(tmp, ctx, release_id))
 
 
-def _write_workbook_file(tmp: Path, ctx: Context, release_ids: dict[str, str]) -> None:
+def _write_workbook_file(tmp: Path, ctx: Context, release_id: str) -> None:
     year, minimum, labels = ctx.survey_year, ctx.min_respondents, ctx.labels
-    release_id = ctx.year.release_id
     sheets = _sheets(minimum, year)
-    frames = _table_frames(ctx, release_ids)
+    frames = _table_frames(ctx, release_id)
     trend_cols, trend_df, trend_hidden = _trend_frame(ctx)
     first_year = ctx.history[0].survey_year if ctx.history else year
 
@@ -478,7 +477,7 @@ def _write_workbook_file(tmp: Path, ctx: Context, release_ids: dict[str, str]) -
                  "besvarelser, der er ingen besvarelser, eller det er skjult for at beskytte en anden værdi, så den "
                  "ikke kan regnes ud. Alle tal i sådan en række står som \"..\"; intet kan regnes ud af dem.")
     cover = [
-        ["Udgivelse", release_id or UNSTAMPED],
+        *([["Udgivelse", release_id]] if release_id else []),
         ["Undersøgelsesår", year],
         ["Mindste antal besvarelser", f"Et tal vises kun, når det hviler på mindst {minimum} besvarelser."],
         ["Dataordbog", f"{DATA_DICTIONARY} i udgivelsens mappe (mappen over reports/) beskriver hver tabel og "
@@ -536,7 +535,7 @@ def _finding_rows(ctx: Context) -> list[list[str]]:
 
 
 def table_release_ids(tables: dict[str, pd.DataFrame] | None) -> dict[str, str]:
-    """The release id of each published table that carries one (for `write_workbook`)."""
+    """The release id of each published table that carries one."""
     return {name: str(df["release_id"].iloc[0]) for name, df in (tables or {}).items()
             if df is not None and "release_id" in df.columns and len(df)}
 

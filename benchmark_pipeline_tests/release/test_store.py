@@ -433,3 +433,103 @@ def test_environment_failures_say_what_to_do(tmp_path):
     error = errors.storage_error("cannot publish 2024-r1-x", OSError(28, "No space left on device"))
     assert isinstance(error, StorageError) and error.exit_code == 3
     assert "No space left on device" in str(error) and "free disk space" in str(error)
+
+
+# -- reports carry the release id, also when another publish took it ---------------------------------------
+
+_RENDERED: dict[str, Path] = {}
+
+
+@pytest.fixture(scope="module")
+def report_inputs(instrument_2023, instrument_2024, kommuner):
+    from benchmark_pipeline_tests.reports.fixtures import build_history
+
+    tables, history = build_history(instrument_2023, instrument_2024, kommuner)
+    return tables, history, instrument_2024, kommuner
+
+
+@pytest.fixture(scope="module")
+def render(report_inputs, tmp_path_factory):
+    """Real 2024 reports rendered for a release id (each id once per module)."""
+    from benchmark_pipeline.reports import render_reports
+
+    def rendered(release_id: str) -> Path:
+        if release_id not in _RENDERED:
+            out = tmp_path_factory.mktemp("reports") / "reports"
+            tables, history, instrument, kommuner = report_inputs
+            render_reports(out, 2024, tables, history, instrument, kommuner, release_id=release_id)
+            _RENDERED[release_id] = out
+        return _RENDERED[release_id]
+
+    return rendered
+
+
+def _stage_with_reports(store: ReleaseStore, publisher: Publisher, bump: float, reports: Path, rendered_id: str):
+    year = 2024
+    return store.stage(year, publisher.fingerprint(year, bump=bump), make_tables(year, bump), [publisher.input_file(year)],
+                       {"stats": "1", "bump": str(bump)}, {"min_respondents": 5, "max_quarantine_share": 0.2},
+                       reports_dir=reports, reports_release_id=rendered_id)
+
+
+def assert_reports_carry(reports: Path, release_id: str, not_id: str) -> None:
+    """national.html, a kommune page and the workbook (cover, every page header, every table row) name
+    `release_id` and never `not_id`."""
+    import openpyxl
+
+    for page in ("national.html", "kommuner/index.html", "kommuner/101.html"):
+        html = (reports / page).read_text(encoding="utf-8")
+        assert f"Udgivelse {release_id}." in html and not_id not in html, page
+    book = openpyxl.load_workbook(reports / "workbook.xlsx")
+    try:
+        cover = {r[0]: r[1] for r in book["Forside"].iter_rows(values_only=True) if r and r[0]}
+        assert cover["Udgivelse"] == release_id and cover["Undersøgelsesår"] == 2024
+        for ws in book.worksheets:
+            header = ws.oddHeader.right.text
+            assert f"Udgivelse {release_id}" in header and "2024" in header and not_id not in header, ws.title
+        rows = list(book["Indikatorer"].iter_rows(values_only=True))
+        assert rows[0][0] == "Udgivelse" and {r[0] for r in rows[1:]} == {release_id}
+    finally:
+        book.close()
+
+
+def test_a_restamped_publish_restamps_its_reports(store, publisher, render, tmp_path):
+    """Reports rendered for 2024-r1 (the id the candidate would get) are published as 2024-r2 when another
+    publish took r1 first: every page and the workbook then carry r2, byte for byte as a render for r2."""
+    rival = ReleaseStore(store.output_dir, store.warehouse_url, lock_timeout=30)
+    rendered_id = store.next_release_id(2024, publisher.fingerprint(2024, bump=0.5))
+    assert rendered_id.startswith("2024-r1-")
+    staged = _stage_with_reports(store, publisher, 0.5, render(rendered_id), rendered_id)
+    assert staged.release_id == rendered_id
+    assert snapshot(staged.reports_dir) == snapshot(render(rendered_id))
+
+    first = Publisher(rival, tmp_path / "inputs").publish(2024)  # another candidate of the year takes r1
+    assert first.release_id.startswith("2024-r1-")
+    release = store.publish(staged)
+    rival.close()
+
+    assert release.restamped_from == rendered_id and release.release_id.startswith("2024-r2-")
+    assert_reports_carry(release.reports_dir, release.release_id, rendered_id)
+    assert snapshot(release.reports_dir) == snapshot(render(release.release_id))
+    assert store.verify(release) == []  # the manifest lists the re-stamped files
+
+
+def test_reports_rendered_before_another_publish_are_restamped_when_staged(store, publisher, render):
+    """The revision can also go between rendering and staging: `stage` re-stamps the copies it takes in."""
+    rendered_id = store.next_release_id(2024, publisher.fingerprint(2024, bump=0.5))
+    publisher.publish(2024)  # takes r1
+    staged = _stage_with_reports(store, publisher, 0.5, render(rendered_id), rendered_id)
+    assert staged.release_id.startswith("2024-r2-") and staged.release_id != rendered_id
+    assert_reports_carry(staged.reports_dir, staged.release_id, rendered_id)
+    assert snapshot(staged.reports_dir) == snapshot(render(staged.release_id))
+    assert snapshot(render(rendered_id)) != snapshot(staged.reports_dir)  # the rendered folder is left as it was
+    release = store.publish(staged)
+    assert release.release_id == staged.release_id and release.restamped_from is None
+
+
+def test_next_release_id_is_the_id_stage_gives(store, publisher):
+    fingerprint = publisher.fingerprint(2024)
+    assert store.next_release_id(2024, fingerprint) == f"2024-r1-{fingerprint[:12]}"
+    published = publisher.publish(2024)
+    assert published.release_id == f"2024-r1-{fingerprint[:12]}"
+    again = publisher.fingerprint(2024, bump=0.25)
+    assert store.next_release_id(2024, again) == publisher.stage(2024, bump=0.25).release_id == f"2024-r2-{again[:12]}"

@@ -27,6 +27,15 @@ TRANSIENT_RETRY = RetryPolicy(max_retries=2, delay=30, backoff=Backoff.EXPONENTI
 
 
 @dataclass(frozen=True)
+class ReportArtefacts:
+    """The year's rendered reports and the release id they carry (the id the candidate gets when staged, or
+    the reused release's own)."""
+
+    path: Path
+    release_id: str
+
+
+@dataclass(frozen=True)
 class StagedOutcome:
     """A staged release waiting for its checks, or the existing release an unchanged run reuses."""
 
@@ -92,16 +101,19 @@ def release_candidate(
     owners=OWNERS,
     kinds={"html", "excel"},
 )
-def report_artefacts(context: AssetExecutionContext, benchmark: BenchmarkSettings, release_candidate) -> Path:
+def report_artefacts(context: AssetExecutionContext, benchmark: BenchmarkSettings, release_candidate) -> ReportArtefacts:
     """Danish reports for the year: a national report, a page per kommune with an index, and a workbook.
 
-    Rendered from the candidate's disclosure-controlled tables into a work folder; the staged release takes
-    them in. When the year's latest release already holds this candidate (same fingerprint), its reports
-    are the ones: nothing is drawn again.
+    Rendered from the candidate's disclosure-controlled tables into a work folder, stamped with the release
+    id the candidate gets when staged; the staged release takes them in (re-stamped there and at publish
+    should another publish of the year take that id first). When the year's latest release already holds
+    this candidate (same fingerprint), its reports are the ones: nothing is drawn again.
     """
     year = int(context.partition_key)
     with user_facing_failures():
-        reused = benchmark.release_store().reusable(year, release_candidate.fingerprint)
+        store = benchmark.release_store()
+        reused = store.reusable(year, release_candidate.fingerprint)
+        release_id = None if reused is not None else store.next_release_id(year, release_candidate.fingerprint)
     if reused is not None:
         context.add_output_metadata(
             {
@@ -109,7 +121,7 @@ def report_artefacts(context: AssetExecutionContext, benchmark: BenchmarkSetting
                 "national_report": MetadataValue.path(str(reused.reports_dir / "national.html")),
             }
         )
-        return reused.reports_dir
+        return ReportArtefacts(reused.reports_dir, reused.release_id)
     with user_facing_failures(), collector_paused():
         settings = benchmark.settings()
         out_dir = settings.work_dir(year, context.run_id) / "reports"
@@ -123,19 +135,21 @@ def report_artefacts(context: AssetExecutionContext, benchmark: BenchmarkSetting
             benchmark.instrument(year),
             benchmark.kommuner(),
             min_respondents=settings.min_respondents,
+            release_id=release_id,
         )
         files = reports.write(out_dir)
         # From the context and figures the pages used: nothing is normalised or drawn twice.
         charts = {f"chart/{name}": MetadataValue.md(reports.chart_markdown(name)) for name in UI_CHARTS}
     context.add_output_metadata(
         {
+            "release_id": release_id,  # as the reports show it, unless another publish takes it first
             "files": len(files),
             "national_report": MetadataValue.path(str(out_dir / "national.html")),
             "highlights": MetadataValue.md(reports.highlights_markdown()),  # "Det vigtigste i år", as the report says it
             **charts,
         }
     )
-    return out_dir
+    return ReportArtefacts(out_dir, release_id)
 
 
 @asset(
@@ -147,7 +161,7 @@ def report_artefacts(context: AssetExecutionContext, benchmark: BenchmarkSetting
     kinds={"parquet", "csv"},
 )
 def staged_release(
-    context: AssetExecutionContext, benchmark: BenchmarkSettings, release_candidate, report_artefacts: Path,
+    context: AssetExecutionContext, benchmark: BenchmarkSettings, release_candidate, report_artefacts: ReportArtefacts,
 ) -> StagedOutcome:
     """The candidate written where no consumer looks, with its reports; the disclosure and privacy checks
     block on it. An unchanged run (same fingerprint as the year's latest release) reuses that release."""
@@ -166,8 +180,9 @@ def staged_release(
             code_versions=candidate.code_versions,
             settings=candidate.settings,
             previous_release_id=candidate.previous_release_id,
+            reports_dir=report_artefacts.path,
+            reports_release_id=report_artefacts.release_id,
         )
-        shutil.copytree(report_artefacts, staged.reports_dir, dirs_exist_ok=True)
     context.add_output_metadata(
         {
             "staged_release_id": staged.release_id,
