@@ -50,6 +50,14 @@ class AuditContext:
             clean = self._clean[text] = self.detectors.is_clean(text)
         return text if clean else placeholder
 
+    def recorder(self) -> RecordingContext:
+        """A context for scanning one file: it shares this run's detectors, minimum, suppression index and
+        label cache, and records what is reported instead of reporting it (see audit.parallel)."""
+        recorder = RecordingContext(self.release_dir, self.detectors, self.min_respondents)
+        recorder.kommune_suppressed = self.kommune_suppressed
+        recorder._clean = self._clean
+        return recorder
+
     def finish(self) -> list[model.Finding]:
         extra = []
         for (file, kind), count in self._counts.items():
@@ -59,3 +67,14 @@ class AuditContext:
                     file=file, location="", kind=model.TRUNCATED,
                     message=f"{hidden} more finding(s) of kind {kind} in this file are not listed one by one"))
         return self.findings + extra
+
+
+class RecordingContext(AuditContext):
+    """Records every report, in order and before de-duplication, to be replayed into the run's context."""
+
+    def __init__(self, release_dir: Path, detectors: Detectors, min_respondents: int) -> None:
+        super().__init__(release_dir, detectors, min_respondents)
+        self.calls: list[tuple[str, str, str, str]] = []
+
+    def report(self, file: str, location: str, kind: str, message: str) -> None:
+        self.calls.append((file, location, kind, message))

@@ -12,6 +12,7 @@ from benchmark_pipeline.audit.binary import scan_png
 from benchmark_pipeline.audit.context import AuditContext
 from benchmark_pipeline.audit.detect import HARD, SOFT, Detectors, TextStream, memoised_normalisation
 from benchmark_pipeline.audit.markup import scan_markup
+from benchmark_pipeline.audit.parallel import scan_files
 from benchmark_pipeline.audit.tables import (
     Grid, check_grid, decode_text, index_suppression, read_csv, read_parquet, scan_grid_text,
 )
@@ -29,12 +30,15 @@ def audit_release(
     forbidden_texts: Iterable[str] = (),
     min_respondents: int = MIN_RESPONDENTS_FLOOR,
     allowed_emails: Iterable[str] = (),
+    processes: int | None = None,
 ) -> model.AuditReport:
     """Audit every file under `release_dir` (a staged or published release folder).
 
     `forbidden_texts` are the survey's free-text answers (compared normalised; texts shorter than
     `detect.MIN_FREE_TEXT_LENGTH` characters are not compared). `allowed_emails` are addresses the release
-    may show on purpose (e.g. a published contact address). Raises FileNotFoundError when the folder does
+    may show on purpose (e.g. a published contact address). `processes` caps the processes that read the
+    files (None: one per core for a large release, see `parallel`; 1: this process only); the report is
+    the same with any number. Raises FileNotFoundError when the folder does
     not exist and ValueError when `min_respondents` is below the floor of 5.
     """
     release_dir = Path(release_dir)
@@ -44,10 +48,12 @@ def audit_release(
         raise ValueError(f"min_respondents is {min_respondents}; disclosure control never allows fewer than "
                          f"{MIN_RESPONDENTS_FLOOR}")
     with memoised_normalisation():
-        return _audit(release_dir, Detectors(forbidden_texts, min_respondents, allowed_emails), min_respondents)
+        return _audit(release_dir, Detectors(forbidden_texts, min_respondents, allowed_emails), min_respondents,
+                      processes)
 
 
-def _audit(release_dir: Path, detectors: Detectors, min_respondents: int) -> model.AuditReport:
+def _audit(release_dir: Path, detectors: Detectors, min_respondents: int,
+           processes: int | None) -> model.AuditReport:
     ctx = AuditContext(release_dir, detectors, min_respondents)
     files = _list_files(ctx, release_dir)
     # Tables first: indicator_values tells which kommune values the other tables must leave empty.
@@ -62,36 +68,8 @@ def _audit(release_dir: Path, detectors: Detectors, min_respondents: int) -> mod
         if grid is not None and grid.name == "indicator_values":
             index_suppression(grid, ctx.kommune_suppressed, min_respondents)
 
-    for path, rel in files:
-        ctx.files_scanned.append(rel)
-        suffix = path.suffix.lower()
-        if rel in grids:
-            grid = grids[rel]
-            if grid is not None:
-                scan_grid_text(ctx, grid)
-                check_grid(ctx, grid)
-            elif suffix != ".parquet":
-                _scan_text(ctx, rel, decode_text(path.read_bytes()))
-        elif suffix in _MARKUP:
-            scan_markup(ctx, rel, decode_text(path.read_bytes()))
-        elif suffix in _WORKBOOK:
-            from benchmark_pipeline.audit.workbook import scan_workbook
-
-            scan_workbook(ctx, path, rel)
-        elif suffix in _JSON:
-            _scan_json_file(ctx, rel, path.read_bytes())
-        elif suffix == ".png":
-            if not scan_png(ctx, rel, path.read_bytes()):
-                ctx.files_scanned.pop()
-        else:
-            raw = path.read_bytes()
-            if _looks_like_text(raw):
-                _scan_text(ctx, rel, decode_text(raw))
-            else:
-                ctx.files_scanned.pop()
-                ctx.report(rel, "", model.UNAUDITABLE_FILE,
-                           f"binary file ({path.suffix or 'no extension'}) cannot be audited; a release holds only "
-                           "tables (Parquet, CSV), JSON, HTML, SVG, PNG, workbooks and text files")
+    for outcome in scan_files(ctx, files, grids, processes, scan_file):
+        outcome.replay(ctx)
 
     report = model.AuditReport(
         release_dir=release_dir,
@@ -103,6 +81,39 @@ def _audit(release_dir: Path, detectors: Detectors, min_respondents: int) -> mod
         forbidden_texts_ignored=detectors.ignored,
     )
     return report
+
+
+def scan_file(ctx: AuditContext, path: Path, rel: str, grids: dict[str, Grid | None]) -> None:
+    """Scan one file of the release (its table, if it is one, read beforehand into `grids`)."""
+    ctx.files_scanned.append(rel)
+    suffix = path.suffix.lower()
+    if rel in grids:
+        grid = grids[rel]
+        if grid is not None:
+            scan_grid_text(ctx, grid)
+            check_grid(ctx, grid)
+        elif suffix != ".parquet":
+            _scan_text(ctx, rel, decode_text(path.read_bytes()))
+    elif suffix in _MARKUP:
+        scan_markup(ctx, rel, decode_text(path.read_bytes()))
+    elif suffix in _WORKBOOK:
+        from benchmark_pipeline.audit.workbook import scan_workbook
+
+        scan_workbook(ctx, path, rel)
+    elif suffix in _JSON:
+        _scan_json_file(ctx, rel, path.read_bytes())
+    elif suffix == ".png":
+        if not scan_png(ctx, rel, path.read_bytes()):
+            ctx.files_scanned.pop()
+    else:
+        raw = path.read_bytes()
+        if _looks_like_text(raw):
+            _scan_text(ctx, rel, decode_text(raw))
+        else:
+            ctx.files_scanned.pop()
+            ctx.report(rel, "", model.UNAUDITABLE_FILE,
+                       f"binary file ({path.suffix or 'no extension'}) cannot be audited; a release holds only "
+                       "tables (Parquet, CSV), JSON, HTML, SVG, PNG, workbooks and text files")
 
 
 def _list_files(ctx: AuditContext, root: Path) -> list[tuple[Path, str]]:

@@ -152,3 +152,25 @@ def test_streaming_sheet_reader_equals_openpyxl(tmp_path, release_template):
                 fast_sheets += 1
                 assert fast == expected, f"{path.name}: {title}"
     assert fast_sheets >= 4  # the plain forms are read by the fast reader, not handed to openpyxl
+
+
+def _report_of(release: Path, processes: int | None) -> tuple:
+    report = audit_release(release, forbidden_texts=["Vi mangler tid til at arbejde med data i vores afdeling"],
+                           min_respondents=5, processes=processes)
+    return report.findings, report.files_scanned, report.notes
+
+
+def test_reading_in_several_processes_gives_the_same_report(release):
+    # leaks in many files and kinds, more than the per-file cap in one, a binary file and PNG notes: the
+    # report (findings, their order, the caps, files and notes) is the same however the files are shared out
+    (release / "reports" / "extra.pdf").write_bytes(b"%PDF-1.7\n\x00\x01binary")
+    for i in range(12):
+        (release / "reports" / f"note{i:02d}.txt").write_text(f"skriv til p{i}@kk.dk eller q{i}@kk.dk\n" * 2)
+    (release / "reports" / "many.txt").write_text("".join(f"r{i}@kk.dk\n" for i in range(40)))
+    (release / "reports" / "kommuner" / "101.html").write_text(
+        "<p>Borger 150786-1234 (n = 3)</p><p>Vi mangler tid til at arbejde med data i vores afdeling</p>")
+    one = _report_of(release, 1)
+    assert len(one[0]) > 30 and any(f.kind == "more_findings" for f in one[0])
+    assert _report_of(release, 2) == one
+    assert _report_of(release, 3) == one
+    assert _report_of(release, None) == one
