@@ -7,9 +7,10 @@ read back without a Python object per cell. A table Arrow would change (object c
 the pickle.
 
 The respondent-level outputs are also handed to the later steps of the same run in this process (the
-in-process executor) without reading their file back: each is held until every step that consumes it has
-loaded it, so memory is not held longer than the run needs it, and a step run on its own, a retry or a
-later run reads the file.
+in-process executor) without reading their file back, and their files are written while those steps run:
+each is held until every step that consumes it has loaded it (the last one also waits for the file), so
+memory is not held longer than the run needs it, and a step run on its own, a retry or a later run reads
+the file.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class _Unpickler(pickle.Unpickler):
 def dump_value(value, path: Path) -> None:
     """Write `value` to `path` (atomically: a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     extents: list[tuple[int, int]] = []
     body = io.BytesIO()
     try:
@@ -137,15 +138,46 @@ def load_value(path: Path):
     return _Unpickler(io.BytesIO(view[body_at: body_at + body_len]), data, extents).load()
 
 
-# (base dir, run id, path) -> [value, loads left]: one process's hand-off, whichever instance of the I/O
-# manager a step gets (Dagster may build resources more than once per run).
+class _Writer:
+    """`dump_value` in a thread of its own, so the next step starts while the file is written (Arrow's
+    conversion, compression and the write release the GIL). Not a daemon: the process ends only after the
+    file is complete, and a failed write is raised where the value is next needed from this process."""
+
+    def __init__(self, value, path: Path):
+        self.path, self.error = path, None
+        self.thread = threading.Thread(target=self._run, args=(value,), name=f"write {path.name}")
+        self.thread.start()
+
+    def _run(self, value) -> None:
+        try:
+            dump_value(value, self.path)
+        except BaseException as exc:  # noqa: BLE001 (re-raised by `wait`, in the step that needs the file)
+            self.error = exc
+
+    def wait(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
+# One process's hand-off, whichever instance of the I/O manager a step gets (Dagster may build resources
+# more than once per run): (base dir, run id, path) -> [value, loads left], and the files being written.
 _HELD: dict[tuple[str, str, str], list] = {}
+_WRITING: dict[str, _Writer] = {}
 _LOCK = threading.Lock()
+
+
+def _wait_for(path: Path) -> None:
+    with _LOCK:
+        writer = _WRITING.pop(str(path), None)
+    if writer is not None:
+        writer.wait()
 
 
 class StepOutputIOManager(ConfigurableIOManager):
     """Step outputs as files in `base_dir` (one per asset and partition), written once; the respondent-level
-    ones (`handed_on`: asset key -> how many steps load it) also passed in memory within a run."""
+    ones (`handed_on`: asset key -> how many steps load it) also passed in memory within a run, their
+    files written while the next steps run."""
 
     base_dir: str
     handed_on: Mapping[str, int] = {}
@@ -159,14 +191,19 @@ class StepOutputIOManager(ConfigurableIOManager):
 
     def handle_output(self, context: OutputContext, obj) -> None:
         path = self._path(context)
-        dump_value(obj, path)
         loads = self.handed_on.get(context.asset_key.to_user_string(), 0)
         with _LOCK:
             # Only this run's values are held: whatever an earlier run left (a consumer that never ran) goes.
-            for key in [k for k in _HELD if k[1] != context.run_id]:
+            stale = [k for k in _HELD if k[1] != context.run_id]
+            for key in stale:
                 del _HELD[key]
-            if loads > 0:
-                _HELD[(self.base_dir, context.run_id, str(path))] = [obj, loads]
+        _wait_for(path)  # a retried step writes its file again: one writer per file at a time
+        if loads <= 0:
+            dump_value(obj, path)
+            return
+        with _LOCK:
+            _WRITING[str(path)] = _Writer(obj, path)
+            _HELD[(self.base_dir, context.run_id, str(path))] = [obj, loads]
 
     def load_input(self, context: InputContext):
         path = self._path(context)
@@ -179,13 +216,26 @@ class StepOutputIOManager(ConfigurableIOManager):
             held = _HELD.get(key)
             if held is not None:
                 held[1] -= 1
-                if held[1] <= 0:
+                last = held[1] <= 0
+                if last:
                     del _HELD[key]
-                return held[0]
-        return load_value(path)
+        if held is None:
+            _wait_for(path)
+            return load_value(path)
+        if last:  # the run needs it no more: from here on only the file holds it, so it must be complete
+            _wait_for(path)
+        return held[0]
 
 
 def held_values() -> int:
     """How many values this process holds for later steps (tests: none once a run is over)."""
     with _LOCK:
         return len(_HELD)
+
+
+def wait_for_writes() -> None:
+    """Every file still being written, complete (tests; the process itself waits for them at exit)."""
+    with _LOCK:
+        paths = list(_WRITING)
+    for path in paths:
+        _wait_for(Path(path))

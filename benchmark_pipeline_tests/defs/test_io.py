@@ -12,7 +12,9 @@ import pytest
 from dagster import AssetIn, AssetKey, DagsterInstance, Definitions, asset, define_asset_job, in_process_executor
 
 from benchmark_pipeline.defs import io as step_io
-from benchmark_pipeline.defs.io import StepOutputIOManager, dump_value, frame_to_arrow, held_values, load_value
+from benchmark_pipeline.defs.io import (
+    StepOutputIOManager, dump_value, frame_to_arrow, held_values, load_value, wait_for_writes,
+)
 from benchmark_pipeline.defs.resources import HANDED_ON, consumers
 
 
@@ -89,10 +91,10 @@ def test_the_respondent_level_outputs_are_handed_on_to_each_of_their_consumers()
     }
 
 
-def _job(base_dir, handed_on):
+def _job(base_dir, handed_on, make=lambda: frames()["mixed"]):
     @asset
-    def big() -> pd.DataFrame:
-        return frames()["mixed"]
+    def big():
+        return make()
 
     @asset(ins={"big": AssetIn()})
     def first(big) -> int:
@@ -116,7 +118,8 @@ def test_within_a_run_the_value_is_handed_on_then_let_go(tmp_path, monkeypatch):
     monkeypatch.setattr(step_io, "load_value", lambda path: reads.append(path.name) or real(path))
     result = _job(tmp_path, {"big": 2}).execute_in_process(instance=DagsterInstance.ephemeral())
     assert result.success and reads == [] and held_values() == 0
-    assert (tmp_path / "big").is_file()  # written once, for later runs
+    # written once (while the consumers ran), complete by the time the last consumer has it
+    pd.testing.assert_frame_equal(load_value(tmp_path / "big"), frames()["mixed"], check_exact=True)
     # without a hand-off every consumer reads the file
     result = _job(tmp_path, {}).execute_in_process(instance=DagsterInstance.ephemeral())
     assert result.success and reads == ["big", "big"] and held_values() == 0
@@ -128,3 +131,15 @@ def test_a_value_whose_consumers_did_not_run_is_let_go_by_the_next_run(tmp_path)
     assert result.success and held_values() == 1  # held for consumers that are not in this run
     job.execute_in_process(instance=DagsterInstance.ephemeral())
     assert held_values() == 0
+
+
+def test_a_failed_background_write_fails_the_step_that_needs_the_file(tmp_path):
+    def unpicklable():
+        return {"frame": frames()["mixed"], "function": lambda: 1}  # a lambda cannot be pickled
+
+    result = _job(tmp_path, {"big": 2}, make=unpicklable).execute_in_process(
+        instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    failed = [event.step_key for event in result.get_step_failure_events()]
+    assert failed in (["first"], ["second"])  # the consumer that had the value last, and needed the file
+    assert not (tmp_path / "big").exists() and held_values() == 0
+    wait_for_writes()
