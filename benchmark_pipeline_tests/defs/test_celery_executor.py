@@ -55,3 +55,22 @@ def test_the_workers_file_is_valid_for_dagster_celery(monkeypatch):
     config = get_validated_config(str(CELERY_YAML))
     assert config["broker"] == "amqp://guest:guest@127.0.0.1:5672//"
     assert config["config_source"]["task_acks_late"] is True
+
+
+def test_the_cli_path_refuses_what_the_workers_could_not_see(tmp_path, monkeypatch):
+    """Workers read their settings from their own environment and write into a shared instance: a flag
+    they never see, or an ephemeral instance, is a misuse (exit 2) named before anything runs."""
+    from dagster import DagsterInstance, instance_for_test
+
+    from benchmark_pipeline.defs.runner import run_year
+
+    monkeypatch.setenv("BENCHMARK_EXECUTOR", "celery")
+    monkeypatch.delenv("BENCHMARK_OUTPUT_DIR", raising=False)
+    settings = Settings.from_env(output_dir=tmp_path / "flag-only")
+    ephemeral = run_year(settings, 2023, DagsterInstance.ephemeral())
+    assert ephemeral.exit_code == 2 and "DAGSTER_HOME" in ephemeral.messages[0]
+    with instance_for_test() as instance:
+        flagged = run_year(settings, 2023, instance)
+    assert flagged.exit_code == 2
+    assert "BENCHMARK_OUTPUT_DIR" in flagged.messages[0] and "instead of giving a flag" in flagged.messages[0]
+    assert not (tmp_path / "flag-only" / "releases").exists()
