@@ -47,6 +47,13 @@ _RETINA = re.compile(r"\d+x")  # "icon@2x.png" is a file name, not an address
 SMALL_N_RE = re.compile(r"(?<![\w.])n ?[=:] ?(?P<n>\d{1,6})(?!\d)(?![.,]\d)")
 
 
+# A decimal number as a table cell holds it ("0.0597919", "-1.5e-05"). Alone in a HARD segment it cannot
+# be or contain a CPR number (its digit runs are parts of a decimal; an exponent has at most three digits),
+# an e-mail address or "n = 3"; only a free text made of the same characters could be part of it.
+DECIMAL_RE = re.compile(r"-?[0-9]+\.[0-9]+(?:[eE][-+]?[0-9]{1,3})?")
+_DECIMAL_CHARACTERS = re.compile(r"[0-9.e+-]+")
+
+
 def _normalise(text: object) -> str:
     s = unicodedata.normalize("NFKC", str(text))
     s = _ZERO_WIDTH.sub("", s).casefold()
@@ -215,6 +222,8 @@ class Detectors:
             if norm not in seen:
                 seen.add(norm)
                 self.forbidden.append((number, norm))
+        # whether a segment that is one decimal number (DECIMAL_RE) can be left out of a stream: no hit can be in it
+        self.decimals_are_clean = not any(_DECIMAL_CHARACTERS.fullmatch(norm) for _, norm in self.forbidden)
 
     def hits(self, text: str, *, small_n: bool = True) -> list[Hit]:
         found: list[Hit] = []

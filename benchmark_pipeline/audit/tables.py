@@ -27,7 +27,7 @@ import pandas as pd
 
 from benchmark_pipeline.audit import model
 from benchmark_pipeline.audit.context import AuditContext
-from benchmark_pipeline.audit.detect import HARD, TextStream
+from benchmark_pipeline.audit.detect import DECIMAL_RE, HARD, TextStream
 
 # Tables whose rows carry geography below national level, and the columns disclosure is verified on.
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -289,6 +289,7 @@ def scan_grid_text(ctx: AuditContext, grid: Grid, *, header_label: str = "column
     for i, c in enumerate(grid.columns):
         stream.add(c, f"{header_label} #{i + 1}", HARD)
     safe_cols = [ctx.safe_label(c, f"#{i + 1}") for i, c in enumerate(grid.columns)]
+    skip_decimals, decimal = ctx.detectors.decimals_are_clean, DECIMAL_RE.fullmatch
     # the grid's columns in one pass (a short row reads as None beyond its end, like Grid.column)
     columns = list(itertools.zip_longest(*grid.rows)) if grid.rows else []
     for i, _ in enumerate(grid.columns):
@@ -314,6 +315,8 @@ def scan_grid_text(ctx: AuditContext, grid: Grid, *, header_label: str = "column
             else:
                 rows.append(r)
         for text, rows in rows_of.items():
+            if skip_decimals and decimal(text):
+                continue  # a CSV's numbers (a HARD segment each): nothing can be found in them
             stream.add(text, _rows_location(grid, rows, safe_cols[i]), HARD)
     ctx.scan(grid.file, stream, small_n=grid.display)
 

@@ -174,3 +174,29 @@ def test_reading_in_several_processes_gives_the_same_report(release):
     assert _report_of(release, 2) == one
     assert _report_of(release, 3) == one
     assert _report_of(release, None) == one
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(detect.DECIMAL_RE, fullmatch=True), texts)
+def test_a_decimal_segment_holds_nothing_to_find(number, neighbour):
+    # scan_grid_text leaves CSV cells that are decimal numbers out of the stream: alone in a HARD segment,
+    # next to anything, such a number never produces a hit (unless a free text is made of digits)
+    detectors = Detectors(["Vi mangler tid til at arbejde med data i vores afdeling"], 5)
+    assert detectors.decimals_are_clean
+    assert detectors.hits(normalise(number)) == []
+    with_number, without = TextStream(), TextStream()
+    for stream, cells in ((with_number, [neighbour, number, neighbour]), (without, [neighbour, neighbour])):
+        for cell in cells:
+            stream.add(cell, "cell", HARD)
+    assert [(h.kind, h.key) for h in detectors.hits(with_number.text)] == [
+        (h.kind, h.key) for h in detectors.hits(without.text)]
+
+
+def test_a_free_text_of_digits_is_still_found_in_a_csv_number(release):
+    path = release / "tables" / "year_summary.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig") + ",,,,,,,,,,\n0.0123456789012345,,,,,,,,,,\n",
+                    encoding="utf-8")
+    assert Detectors(["123456789012"], 5).decimals_are_clean is False
+    report = audit_release(release, forbidden_texts=["123456789012"], min_respondents=5)
+    assert [(f.file, f.kind) for f in report.findings] == [("tables/year_summary.csv", "free_text")]
+    assert audit_release(release, forbidden_texts=["Vi mangler tid"], min_respondents=5).passed
