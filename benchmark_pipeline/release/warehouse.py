@@ -167,22 +167,17 @@ def head_revision() -> str:
 
 def records(name: str, frame: pd.DataFrame) -> list[dict]:
     """Rows as plain Python values (no numpy scalars, NA as None) in the table's column order."""
-    frame = schema.coerce(name, frame)
-    converters = {
-        schema.STR: str,
-        schema.INT: int,
-        schema.FLOAT: float,
-        schema.BOOL: bool,
-    }
-    columns = []
-    na = pd.NA
-    for column in schema.spec(name).columns:
-        convert = converters[column.type]
-        # None, NA and NaN become None (tested inline: this runs once per value of every table)
-        columns.append([None if v is None or v is na or (isinstance(v, float) and v != v) else convert(v)
-                        for v in frame[column.name].tolist()])
     names = schema.spec(name).column_names
-    return [dict(zip(names, row)) for row in zip(*columns)]
+    return [dict(zip(names, row)) for row in _value_columns(name, frame)[1]]
+
+
+def _value_columns(name: str, frame: pd.DataFrame) -> tuple[list[str], zip]:
+    """The table's column names and its rows as tuples of plain Python values: each column converted once
+    (str, int, float, bool; None, NA and NaN become None), not value by value."""
+    frame = schema.coerce(name, frame)  # every column has its declared dtype (str, Int64, float64, boolean)
+    names = schema.spec(name).column_names
+    columns = [frame[column].to_numpy(dtype=object, na_value=None).tolist() for column in names]
+    return names, zip(*columns)
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -298,12 +293,23 @@ class Warehouse:
             for name in schema.TABLE_NAMES:
                 if name not in frames:
                     continue
-                self._insert_rows(conn, name, records(name, frames[name]))
+                self._insert_rows(conn, name, frames[name])
 
-    def _insert_rows(self, conn: sa.Connection, name: str, rows: list[dict]) -> None:
-        table = data_tables[name]
+    def _insert_rows(self, conn: sa.Connection, name: str, frame: pd.DataFrame) -> None:
+        """The rows through the driver's executemany with the statement SQLAlchemy compiles for this
+        dialect: the values are plain str/int/float/bool/None already (`_value_columns`), so nothing is
+        left for SQLAlchemy's per-row parameter processing, which cost more than the database here."""
+        names, rows = _value_columns(name, frame)
+        compiled = sa.insert(data_tables[name]).compile(dialect=conn.dialect, column_keys=names)
+        order = list(compiled.positiontup) if compiled.positional else None
+        if order is not None and order != names:  # positional parameters come in the statement's order
+            at = [names.index(key) for key in order]
+            rows = (tuple(row[i] for i in at) for row in rows)
+        elif order is None:
+            rows = (dict(zip(names, row)) for row in rows)
+        rows = list(rows)
         for start in range(0, len(rows), INSERT_CHUNK_ROWS):
-            conn.execute(sa.insert(table), rows[start : start + INSERT_CHUNK_ROWS])
+            conn.exec_driver_sql(str(compiled), rows[start: start + INSERT_CHUNK_ROWS])
 
     def mark_withdrawn(self, release_id: str, reason: str, when: datetime) -> bool:
         stmt = (
