@@ -200,3 +200,78 @@ def test_a_free_text_of_digits_is_still_found_in_a_csv_number(release):
     report = audit_release(release, forbidden_texts=["123456789012"], min_respondents=5)
     assert [(f.file, f.kind) for f in report.findings] == [("tables/year_summary.csv", "free_text")]
     assert audit_release(release, forbidden_texts=["Vi mangler tid"], min_respondents=5).passed
+
+
+class _Events:
+    """Records an `_Extractor`'s events as the html.parser driver gives them."""
+
+    def __init__(self) -> None:
+        self.line, self.events = 1, []
+
+    def __getattr__(self, method):
+        if method not in ("start", "end", "data", "comment", "pi"):
+            raise AttributeError(method)
+        return lambda *args: self.events.append((method, self.line, args))
+
+
+def _html_parser_events(markup: str) -> list[tuple]:
+    from benchmark_pipeline.audit.markup import _HTMLParserDriver
+
+    sink = _Events()
+    _HTMLParserDriver(sink).run(markup)
+    return sink.events
+
+
+markup_pieces = st.sampled_from([
+    "<p>", "</p>", "<P class=\"a\">", "<td class='num'>", "</TD>", "<br>", "<br/>", "<br />", "<img alt=\"x &amp; y\"/>",
+    "<a href=\"a.html\" hidden>", "</a >", "</a\n>", "<svg viewBox=\"0 0 1 1\"\n role=\"img\">", "<text x=\"1\">",
+    "</svg>", "<g\n>", "<span title=\"a > b\">", "<p title=''>", "<p x=\"1\"y=\"2\">", "<p x=1>", "<p x = \"1\">",
+    "<p\u00a0x=\"1\">", "<p\x0bx>", "<a/b>", "</>", "</ p>", "<style>", "</style>", "</STYLE>", "</style >",
+    "<style>a{b:c}</style>", "<script>if (a < b) {}</script>", "<script type=\"x\">s</ script>", "<style/>",
+    "<!-- c -->", "<!-->", "<!-- a -- >", "<!---->", "<!--\n-->", "<!DOCTYPE html>", "<!doctype\nhtml>", "<!x>",
+    "<?xml version=\"1.0\"?>", "<![CDATA[x]]>", "<", " < ", "<1", "&", "&amp;", "&lt;", "&#229;", "&#xE5;", "&copy",
+    "tekst", " ", "\n", "\r\n", "æøå", "59,9 %", "n = 3", "\u2013", ">", "\"", "'", "=",
+])
+markups = st.lists(markup_pieces, max_size=40).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(markups)
+def test_fast_markup_tokenizer_equals_html_parser(markup):
+    from benchmark_pipeline.audit.markup import fast_events
+
+    events = fast_events(markup)
+    if events is not None:
+        assert events == _html_parser_events(markup)
+
+
+def test_fast_markup_tokenizer_reads_the_report_pages(release_template):
+    from benchmark_pipeline.audit.markup import fast_events
+
+    pages = sorted(Path(release_template).rglob("*.html"))
+    output = Path(__file__).resolve().parents[2] / "output" / "releases"
+    pages += sorted(output.glob("*/*/reports/**/*.html"))[:60]
+    assert len(pages) >= 4
+    for page in pages:
+        markup = page.read_text(encoding="utf-8")
+        events = fast_events(markup)
+        assert events is not None, f"{page.name} went to html.parser"
+        assert events == _html_parser_events(markup), page.name
+
+
+plain_pieces = st.sampled_from([
+    "<p>", "</p>", "<P class=\"a\">", "<td class='num'>", "</TD>", "<br>", "<br/>", "<img alt=\"x &amp; y\"/>",
+    "</a\n>", "<svg viewBox=\"0 0 1 1\"\n role=\"img\">", "</svg>", "<g\n>", "<span title=\"a > b\">", "<p title=''>",
+    "<style>a{b:c}</style>", "<script>if (a < b) {}</script>", "<style/>", "<!-- c -->", "<!-->", "<!-- a -- >",
+    "<!--\n-->", "<!DOCTYPE html>", "&amp;", "&#229;", "&copy", "&", "tekst", " ", "\n", "æøå", "n = 3", ">",
+])
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(plain_pieces, max_size=40).map("".join))
+def test_fast_markup_tokenizer_equals_html_parser_on_plain_markup(markup):
+    from benchmark_pipeline.audit.markup import fast_events
+
+    events = fast_events(markup)
+    if events is not None:
+        assert events == _html_parser_events(markup)
