@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import inspect
 import io
 import json
 import os
@@ -196,10 +197,13 @@ def task_reports_audit(args: dict) -> dict:
     staged = store.stage(year, "bench", tables, inputs=[path], code_versions=CODE_VERSIONS,
                          settings=settings.result_settings())
     rdir = work / "reports"
+    # the staged release's id in its reports, where the renderer takes one (not at older commits)
+    stamp = ({"release_id": staged.release_id}
+             if "release_id" in inspect.signature(render_reports).parameters else {})
 
     def render():
         shutil.rmtree(rdir, ignore_errors=True)
-        render_reports(rdir, year, tables, {}, instrument, kommuner)
+        render_reports(rdir, year, tables, {}, instrument, kommuner, **stamp)
 
     out["reports_s"], out["reports_times_s"] = best_of(repeat, render)
     shutil.copytree(rdir, staged.reports_dir, dirs_exist_ok=True)
