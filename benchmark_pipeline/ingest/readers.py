@@ -132,17 +132,23 @@ def read_export(path: Path, instrument: YearInstrument, kommuner: Kommuner | Non
     """Read PATH (an export file or a folder holding one) into raw text values, detecting its layout."""
     path = find_export(Path(path))
     kind = _file_kind(path)
-    layouts = [layout for layout in LAYOUTS if layout.kind is kind]
     with kind.open(path) as source:
-        layout = next((layout for layout in layouts if layout.detect(source, instrument)), None)
-        if layout is None:
-            looked_at = getattr(source, "sheets_looked_at", "")
-            raise LayoutError(
-                f"unknown layout: {kind.what} needs " + " or ".join(layout.hint for layout in layouts)
-                + (f"; read {looked_at}" if looked_at else ""), file=path
-            )
-        raw = layout.read(source, instrument)
-    check_layout(raw.layout, instrument, path)
+        return read_source(source, kind, instrument)
+
+
+def read_source(source, kind: FileKind, instrument: YearInstrument) -> RawExport:
+    """The opened export `source` (of file kind `kind`) read into raw text values: its layout detected, the
+    columns the mapping does not use dropped, free text masked."""
+    layouts = [layout for layout in LAYOUTS if layout.kind is kind]
+    layout = next((layout for layout in layouts if layout.detect(source, instrument)), None)
+    if layout is None:
+        looked_at = getattr(source, "sheets_looked_at", "")
+        raise LayoutError(
+            f"unknown layout: {kind.what} needs " + " or ".join(layout.hint for layout in layouts)
+            + (f"; read {looked_at}" if looked_at else ""), file=source.path
+        )
+    raw = layout.read(source, instrument)
+    check_layout(raw.layout, instrument, source.path)
     _keep_used(raw, instrument)
     _mask_free_text(raw, instrument)
     return raw

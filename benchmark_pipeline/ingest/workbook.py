@@ -1,13 +1,18 @@
 """Excel workbook exports, read and written: every workbook layout reads its sheets through `WORKBOOK`.
 
-Before openpyxl reads a workbook, the archive's declared sizes are checked (a zip bomb is refused), and
-before a sheet is read its XML is checked for formulas without a calculated value (openpyxl would read
-them as blank answers).
+Workbooks are read with python-calamine. Before it opens one, the archive's declared sizes are checked (a zip
+bomb is refused); before it reads a sheet, one pass through the sheet's XML finds what calamine cannot say or
+would suffer from: formulas without a calculated value (read as blank answers), error values such as `#N/A`
+(read as blanks; the answer is their text), and how far the cells reach (a stray value in XFD1048576 would have
+calamine build a grid of 17 billion cells). Values are then made text as openpyxl's reader made them, which
+`benchmark_pipeline_tests/ingest/test_calamine_route.py` checks against it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import itertools
 import io
 import posixpath
 import re
@@ -45,7 +50,7 @@ def cell_text(value: object) -> str | None:
     return text or None
 
 
-# --------------------------------------------------------------------------- the archive, before openpyxl reads it
+# --------------------------------------------------------------------------- the archive, before it is opened
 
 # Limits on what a workbook may unpack to, from the declared sizes in the zip's directory. Measured on the
 # sample writer's workbooks (`generate-sample --layout msforms_xlsx|surveyxact_xlsx`) and on the same
@@ -101,7 +106,7 @@ def check_archive(path: Path) -> None:
             f"{again}", file=path)
 
 
-# --------------------------------------------------------------------------- formulas without calculated values
+# --------------------------------------------------------------------------- what the sheet's XML says
 
 # The sheet's root element, whose prefix (`<x:worksheet ...>`, rare) its cells and formulas share.
 SHEET_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
@@ -109,7 +114,42 @@ TAG_ENDS = frozenset(b" \t\r\n/>")  # what follows a tag's name
 SHEET_HEAD_BYTES = 4096  # where the root element is (after the XML declaration)
 CHUNK_BYTES = 1 << 20
 MAX_CELL_BYTES = 1 << 20
+SPLIT_TAG_BYTES = 64  # kept for the next chunk where no cell starts: a tag may be split there
 FORMULA_CELLS_SHOWN = 3
+
+# calamine holds a sheet as a grid from its first to its last cell, ~32 bytes a cell, so one stray value far
+# from the answers (typed in XFD5 after Ctrl+Right) would ask for gigabytes and end the process. The grid of
+# a million respondents with 128 columns is 4.3 GB; nothing a survey tool exports is larger.
+MAX_SHEET_CELLS = 1_048_576 * 128
+
+
+def column_number(letters: str) -> int:
+    """'A' -> 1, 'AA' -> 27 (Excel's column letters)."""
+    number = 0
+    for char in letters.upper():
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def column_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _above(digits: str, alphabet: str) -> bytes:
+    """A regex for the strings of `alphabet` above `digits` in the order of numbers written in it (longer is
+    more, same length by place): column letters past a column, or row numbers past a row."""
+    top, length = alphabet[-1], len(digits)
+    any_ = f"[{alphabet[0]}-{top}]"
+    options = [f"{any_}{{{length + 1},}}"]
+    for i, char in enumerate(digits):
+        if char != top:
+            higher = chr(ord(char) + 1)
+            options.append(f"{re.escape(digits[:i])}[{higher}-{top}]{any_}{{{length - i - 1}}}")
+    return "|".join(options).encode()
 
 
 class _SheetTags:
@@ -117,11 +157,29 @@ class _SheetTags:
 
     def __init__(self, prefix: bytes):
         self.cell, self.cell_end, self.formula = b"<" + prefix + b"c", b"</" + prefix + b"c>", b"<" + prefix + b"f"
+        self.row = b"<" + prefix + b"row"
         p = re.escape(prefix)
+        self.p = p
         # a value: a <v> open tag not closed at once (`<v></v>` and `<v/>` are no value)
         self.value = re.compile(rb"<" + p + rb"v(?:\s[^>]*[^/>])?>(?!</" + p + rb"v>)")
+        self.value_text = re.compile(rb"<" + p + rb"v(?:\s[^>]*)?>([^<]*)</" + p + rb"v>")
         self.reference = re.compile(rb"""\sr\s*=\s*["']([A-Za-z]+)(\d+)["']""")
         self.text_result = re.compile(rb"""\st\s*=\s*["']str["']""")
+        self.error_result = re.compile(rb"""\st\s*=\s*["']e["']""")
+        self.row_number = re.compile(rb"""\sr\s*=\s*["'](\d+)["']""")
+        self._far: dict[tuple[int, int], re.Pattern] = {}
+
+    def far(self, columns: int, rows: int) -> re.Pattern:
+        """A cell spelled otherwise than `<c r="A1"` (its place must then be counted), or one past `columns`
+        columns or `rows` rows."""
+        key = (columns, rows)
+        if key not in self._far:
+            letters = _above(column_letters(columns), "ABCDEFGHIJKLMNOPQRSTUVWXYZ") if columns else b"[A-Z]+"
+            numbers = _above(str(rows), "0123456789") if rows else b"[1-9][0-9]*"
+            self._far[key] = re.compile(
+                rb"<" + self.p + rb'c(?:[\s>/](?!r="[A-Z]{1,3}[1-9])|(\sr="(?:' + letters + rb')\d)'
+                rb'|(\sr="[A-Z]{1,3}(?:' + numbers + rb')(?!\d)))')
+        return self._far[key]
 
     def tag_at(self, buf: bytes, pos: int, tag: bytes) -> bool:
         end = pos + len(tag)
@@ -134,37 +192,110 @@ class _SheetTags:
             pass
         return pos
 
-    def formula_cells(self, buf: bytes, stop: int):
-        """(reference or None, has a value) of each cell holding a formula that starts before `stop`."""
-        pos = buf.find(self.formula, 0, stop)
-        while pos != -1:
-            if self.tag_at(buf, pos, self.formula):  # not `<formula1>` of a data validation
-                start, end = self.cell_start(buf, pos), buf.find(self.cell_end, pos)
-                head_end = buf.find(b">", start) if start != -1 else -1
-                inside = head_end != -1 and end != -1 and buf[head_end - 1] != ord("/") and head_end < pos
-                if inside and buf.find(self.cell_end, start, pos) == -1:
-                    head, body = buf[start:head_end], buf[head_end + 1:end]
-                    ref = self.reference.search(head)
-                    has_value = self.value.search(body) is not None or self.text_result.search(head) is not None
-                    yield (ref.group(1).decode().upper() + ref.group(2).decode() if ref else None), has_value
-                    pos = end
-            pos = buf.find(self.formula, pos + 1, stop)
+    def cell_around(self, buf: bytes, pos: int):
+        """(head, body) of the cell whose content holds `pos`, or None."""
+        start, end = self.cell_start(buf, pos), buf.find(self.cell_end, pos)
+        head_end = buf.find(b">", start) if start != -1 else -1
+        if head_end == -1 or end == -1 or buf[head_end - 1] == ord("/") or head_end >= pos:
+            return None
+        if buf.find(self.cell_end, start, pos) != -1:
+            return None
+        return buf[start:head_end], buf[head_end + 1:end], end
+
+    def place(self, head: bytes) -> tuple[int, int] | None:
+        """(row, column) from 1 of a cell's reference, or None (a cell without one)."""
+        ref = self.reference.search(head)
+        return (int(ref.group(2)), column_number(ref.group(1).decode())) if ref else None
 
 
-def formulas_without_values(archive: zipfile.ZipFile, part: str,
-                            chunk_bytes: int = CHUNK_BYTES) -> tuple[list[str], int]:
-    """The cells of a sheet holding a formula but no calculated value: the first few references and how many.
+@dataclass
+class SheetScan:
+    """What the sheet's XML says that calamine does not: its formulas without a calculated value (the first
+    few references and how many), its error values (`#N/A`, read as blanks by calamine) by (row, column)
+    from 1, and how far its cells reach (`counted`: some cell has no reference, so it is an exact count)."""
 
-    One byte search through the sheet's XML, a few percent of what reading it costs (text cannot hold a raw
-    "<", so only tags match). A value is any non-empty `<v>`, or an empty one in a text result (Excel saves
-    `=IF(...;"")` so); openpyxl saves formulas with an empty `<v>` and no type. A cell without a reference
-    (rare) is counted, not listed.
-    """
+    formulas: list[str] = field(default_factory=list)
+    formula_count: int = 0
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    rows: int = 0
+    columns: int = 0
+    counted: bool = False
+
+
+def _scan_chunk(buf: bytes, stop: int, tags: _SheetTags, scan: SheetScan) -> None:
+    pos = buf.find(tags.formula, 0, stop)
+    while pos != -1:
+        if tags.tag_at(buf, pos, tags.formula):  # not `<formula1>` of a data validation
+            cell = tags.cell_around(buf, pos)
+            if cell is not None:
+                head, body, end = cell
+                if tags.value.search(body) is None and tags.text_result.search(head) is None:
+                    scan.formula_count += 1
+                    place = tags.place(head)
+                    if place is not None and len(scan.formulas) < FORMULA_CELLS_SHOWN:
+                        scan.formulas.append(f"{column_letters(place[1])}{place[0]}")
+                pos = end
+        pos = buf.find(tags.formula, pos + 1, stop)
+    pos = buf.find(b">#", 0, stop)  # an error value: <v>#N/A</v> in a cell of type "e"
+    while pos != -1:
+        cell = tags.cell_around(buf, pos)
+        if cell is not None:
+            head, body, end = cell
+            value, place = tags.value_text.search(body), tags.place(head)
+            if tags.error_result.search(head) and value and place:
+                scan.errors[place] = html.unescape(value.group(1).decode("utf-8", "replace")).strip()
+            pos = end
+        pos = buf.find(b">#", pos + 1, stop)
+    if scan.counted:
+        return
+    last_row = buf.rfind(tags.row, 0, stop)
+    while last_row != -1 and not tags.tag_at(buf, last_row, tags.row):
+        last_row = buf.rfind(tags.row, 0, last_row)
+    if last_row != -1:
+        number = tags.row_number.search(buf, last_row, buf.find(b">", last_row))
+        if number:
+            scan.rows = max(scan.rows, int(number.group(1)))
+    pos = 0
+    while (far := tags.far(scan.columns, scan.rows).search(buf, pos, stop)) is not None:
+        if far.group(1) is None and far.group(2) is None:
+            scan.counted = True  # a cell without a reference, or spelled otherwise: count them all
+            return
+        head = buf[far.start():buf.find(b">", far.start())]
+        place = tags.place(head)
+        if not head.endswith(b"/") and place is not None:  # a cell without a value takes no place
+            scan.rows, scan.columns = max(scan.rows, place[0]), max(scan.columns, place[1])
+        pos = far.end()
+
+
+def _counted_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
+    """How far the sheet's cells with values reach, placed as readers place them: by reference, else after
+    the row's previous cell (slow; for sheets whose cells are not all written as Excel writes them)."""
+    rows = columns = row = column = 0
+    with archive.open(part) as stream:
+        for event, element in ElementTree.iterparse(stream, events=("start", "end")):
+            tag = element.tag.rsplit("}", 1)[-1]
+            if event == "start" and tag == "row":
+                number = element.get("r", "")
+                row, column = (int(number) if number.isdigit() else row + 1), 0
+            elif event == "end" and tag == "c":
+                ref = re.fullmatch(r"([A-Za-z]{1,3})(\d+)", element.get("r", ""))
+                at_row, column = (int(ref[2]), column_number(ref[1])) if ref else (row, column + 1)
+                if len(element):  # a value, inline string or formula
+                    rows, columns = max(rows, at_row), max(columns, column)
+            if event == "end" and tag == "row":
+                element.clear()
+    return rows, columns
+
+
+def scan_sheet(archive: zipfile.ZipFile, part: str, chunk_bytes: int = CHUNK_BYTES) -> SheetScan:
+    """One pass through the sheet's XML in chunks (a few byte searches, a fraction of what reading it costs;
+    text cannot hold a raw "<", so only tags match). A formula's value is any non-empty `<v>`, or an empty one
+    in a text result (Excel saves `=IF(...;"")` so); openpyxl saves formulas with an empty `<v>` and no type. A
+    cell without a reference (rare) is counted, not listed."""
     with archive.open(part) as stream:
         root = SHEET_ROOT.search(stream.read(SHEET_HEAD_BYTES))
     tags = _SheetTags((root.group(1) or b"") if root else b"")
-    first: list[str] = []
-    count = 0
+    scan = SheetScan()
     with archive.open(part) as stream:
         chunk = stream.read(chunk_bytes)
         carry = b""
@@ -175,16 +306,21 @@ def formulas_without_values(archive: zipfile.ZipFile, part: str,
             # longer than MAX_CELL_BYTES is no cell Excel writes (32,767 characters at most) and is not kept
             stop = len(buf) if not chunk else tags.cell_start(buf, len(buf))
             if stop == -1:
-                stop = max(len(buf) - len(tags.cell), 0)
+                stop = max(len(buf) - SPLIT_TAG_BYTES, 0)
             elif len(buf) - stop > MAX_CELL_BYTES:
                 stop = len(buf)
-            for ref, has_value in tags.formula_cells(buf, stop):
-                if not has_value:
-                    count += 1
-                    if ref is not None and len(first) < FORMULA_CELLS_SHOWN:
-                        first.append(ref)
+            _scan_chunk(buf, stop, tags, scan)
             carry = buf[stop:]
-    return first, count
+    if scan.counted:
+        scan.rows, scan.columns = _counted_extent(archive, part)
+    return scan
+
+
+def formulas_without_values(archive: zipfile.ZipFile, part: str,
+                            chunk_bytes: int = CHUNK_BYTES) -> tuple[list[str], int]:
+    """The cells of a sheet holding a formula but no calculated value: the first few references and how many."""
+    scan = scan_sheet(archive, part, chunk_bytes)
+    return scan.formulas, scan.formula_count
 
 
 _PACKAGE_RELS = "_rels/.rels"
@@ -220,27 +356,29 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def refuse_formulas_without_values(path: Path, ws, names: list[str]) -> None:
-    """Stop when cells of the sheet hold formulas without a result: a workbook saved by a script and never
-    calculated has none stored, and openpyxl would read its answers as blanks."""
-    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
-
+def sheet_scan(path: Path, title: str) -> SheetScan | None:
+    """`scan_sheet` of the sheet titled `title`, or None where the package lists no such sheet."""
     with zipfile.ZipFile(path) as archive:
-        part = sheet_parts(archive).get(ws.title)
-        if part is None:
-            return  # a sheet the package does not list is one openpyxl cannot have read either
-        first, count = formulas_without_values(archive, part)
-    if not count:
-        return
+        part = sheet_parts(archive).get(title)
+        if part is None or part not in archive.namelist():
+            return None  # a sheet the package does not list is one no reader finds either
+        return scan_sheet(archive, part)
 
+
+def formula_refusal(path: Path, title: str, names: list[str], scan: SheetScan | None) -> UnreadableExportError | None:
+    """The stop for cells of the sheet holding formulas without a result: a workbook saved by a script and
+    never calculated has none stored, and a reader would take its answers for blanks."""
+    if scan is None or not scan.formula_count:
+        return None
+    first, count = scan.formulas, scan.formula_count
     named: set[str] = set()
 
     def where(ref: str) -> str:
         """'cell D14 (row 14, column 'data_use_change')'; the column is named once."""
-        letters, row = coordinate_from_string(ref)
-        if row == 1:
+        letters, row = re.fullmatch(r"([A-Z]+)(\d+)", ref).groups()
+        if row == "1":
             return f"cell {ref} (the header)"
-        index = column_index_from_string(letters)
+        index = column_number(letters)
         name = names[index - 1] if index <= len(names) and not names[index - 1].startswith("__blank_") else None
         if name is None or letters in named:
             return f"cell {ref} (row {row})"
@@ -249,96 +387,156 @@ def refuse_formulas_without_values(path: Path, ws, names: list[str]) -> None:
 
     cells = ", ".join(map(where, first))
     listed = f": {cells}{f' and {count - len(first)} more' if count > len(first) else ''}" if first else ""
-    raise UnreadableExportError(
-        f"sheet {ws.title!r} has {count} cell{'s' if count > 1 else ''} holding a formula without a calculated "
+    return UnreadableExportError(
+        f"sheet {title!r} has {count} cell{'s' if count > 1 else ''} holding a formula without a calculated "
         f"value, which would be read as blank answers{listed}; open the workbook in Excel so it calculates, "
         "save it, and try again, or paste the values in place of the formulas",
         file=path,
     )
 
 
+def _refuse_far_cells(path: Path, title: str, scan: SheetScan) -> None:
+    cells = scan.rows * scan.columns
+    if cells > MAX_SHEET_CELLS:
+        raise UnreadableExportError(
+            f"sheet {title!r} has values as far as row {scan.rows:,} and column {column_letters(scan.columns)}, a "
+            f"grid of {cells:,} cells, more than any survey export (the limit is {MAX_SHEET_CELLS:,}); a stray "
+            "value far from the answers does this: in Excel, Ctrl+End shows the last cell; delete the rows and "
+            "columns past the answers, save, and try again",
+            file=path,
+        )
+
+
 # --------------------------------------------------------------------------- a sheet as a frame
 
 MAX_ROWS_ABOVE_HEADER = 10  # a title and a few notes; a wider row further down is a stray cell
 MAX_TITLE_CELLS = 2  # a title, perhaps a date beside it
+ROWS_AT_ONCE = 16384  # rows taken from calamine at a time: its Python values for all rows at once cost more memory
 
 
 def _filled(values) -> list[str]:
     return [text for text in map(cell_text, values) if text is not None]
 
 
-def _header_not_on_row_1(ws, path: Path, title: list[str], number: int) -> UnreadableExportError:
+def _header_not_on_row_1(title_: str, path: Path, title: list[str], number: int) -> UnreadableExportError:
     above = f"row 1 holds only {' and '.join(map(shown, title))}" if title else "row 1 is blank"
     return UnreadableExportError(
-        f"the header must be on row 1 of sheet {ws.title!r}: {above} and row {number} looks like the header; "
+        f"the header must be on row 1 of sheet {title_!r}: {above} and row {number} looks like the header; "
         "delete the rows above it and try again",
         file=path,
     )
 
 
-def _outside_header(ws, path: Path, header: list, row: tuple, number: int) -> UnreadableExportError:
+def _outside_header(title_: str, path: Path, header: list, row: list, number: int) -> UnreadableExportError:
     """A row with cells past the header's columns: the header is further down (row 1 is a title), or the
     row holds a stray cell."""
     title = _filled(header)
     if number <= MAX_ROWS_ABOVE_HEADER and len(title) <= MAX_TITLE_CELLS and len(_filled(row)) > len(title):
-        return _header_not_on_row_1(ws, path, title, number)
+        return _header_not_on_row_1(title_, path, title, number)
     return UnreadableExportError("a cell lies outside the header's columns", file=path, row=number)
 
 
-def _no_header(ws, path: Path, rows) -> UnreadableExportError:
+def _no_header(title_: str, path: Path, rows) -> UnreadableExportError:
     """Row 1 is blank: the header is further down, or the sheet is empty."""
     for number, row in enumerate(rows, start=2):
         if number > MAX_ROWS_ABOVE_HEADER:
             break
         if _filled(row):
-            return _header_not_on_row_1(ws, path, [], number)
-    return UnreadableExportError(f"sheet {ws.title!r} has no header in row 1", file=path)
+            return _header_not_on_row_1(title_, path, [], number)
+    return UnreadableExportError(f"sheet {title_!r} has no header in row 1", file=path)
 
 
-def sheet_frame(ws, path: Path) -> pd.DataFrame:
+def _value(value: object) -> object:
+    """A calamine value as openpyxl gave it (the rules the readers always had): "" is a blank; a date-formatted
+    whole day is a datetime (calamine gives a date), so it reads "2024-01-02T00:00:00" as before."""
+    if value == "" and type(value) is str:
+        return None
+    if type(value) is dt.date:
+        return dt.datetime(value.year, value.month, value.day)
+    return value
+
+
+def _text(value: object) -> str | None:
+    return cell_text(_value(value))
+
+
+def _texts(values: list) -> list[str | None]:
+    """`cell_text` of a column's calamine values: text stripped directly, anything else once per distinct value."""
+    kinds = set(map(type, values))
+    if kinds == {str}:
+        return [v.strip() or None for v in values]
+    distinct = dict.fromkeys(values)  # 1, 1.0 and True are one key: their texts agree ("1")
+    for value in distinct:
+        distinct[value] = _text(value)
+    return list(map(distinct.__getitem__, values))
+
+
+def _calamine_columns(sheet, scan: SheetScan | None) -> tuple[list[list], int]:
+    """The sheet's cells as columns of calamine values from column A, and the row number of their first row."""
+    columns: list[list] = []
+    rows = sheet.iter_rows()
+    count = 0
+    while chunk := list(itertools.islice(rows, ROWS_AT_ONCE)):
+        if not columns:
+            columns = [[] for _ in chunk[0]]
+        for column, values in zip(columns, zip(*chunk)):
+            column.extend(values)
+        count += len(chunk)
+    end = sheet.end
+    if end is None or not count:
+        return [], 1
+    first_row = end[0] + 2 - count  # iter_rows may or may not start at row 1: count back from the last
+    lead = end[1] + 1 - len(columns)  # nor at column A
+    columns = [[""] * count for _ in range(lead)] + columns
+    for (row, column), text in (scan.errors.items() if scan else ()):
+        index = row - first_row
+        if 0 <= index < count and column <= len(columns):
+            columns[column - 1][index] = text
+    return columns, first_row
+
+
+def sheet_frame(source: WorkbookSource, sheet: Sheet) -> pd.DataFrame:
     """A worksheet as text (blank = NA); fully blank rows are not rows; `source_row` is the sheet row."""
-    try:
-        ws.reset_dimensions()
-    except AttributeError:
-        pass
-    rows = ws.iter_rows(values_only=True)
-    header = None
-    for header_row in rows:
-        header = list(header_row)
-        break
-    if header is None or all(v is None for v in header):
-        raise _no_header(ws, path, rows)
+    path, title = source.path, sheet.title
+    if not sheet.is_worksheet:
+        raise UnreadableExportError(f"sheet {title!r} is a chart or macro sheet, not a table of answers; export "
+                                    "the answers again and try again", file=path)
+    scan = sheet_scan(path, title)
+    if scan is not None:
+        _refuse_far_cells(path, title, scan)
+    columns, first_row = _calamine_columns(source.workbook.get_sheet_by_name(title), scan)
+    height = len(columns[0]) if columns else 0
+
+    def row(number: int) -> list:
+        index = number - first_row
+        return [_value(c[index]) for c in columns] if 0 <= index < height else []
+
+    header = row(1)
+    if not header or all(v is None for v in header):
+        raise _no_header(title, path, (row(n) for n in range(2, MAX_ROWS_ABOVE_HEADER + 1)))
     while header and header[-1] is None:
         header.pop()
     names = unique_header([cell_text(v) or "" for v in header], path)
-    refuse_formulas_without_values(path, ws, names)
+    refusal = formula_refusal(path, title, names, scan)
+    if refusal is not None:
+        raise refusal
     width = len(names)
-    data, numbers = [], []
-    for number, row in enumerate(rows, start=2):
-        if len(row) > width and any(cell_text(v) is not None for v in row[width:]):
-            raise _outside_header(ws, path, header, row, number)
-        values = [cell_text(v) for v in row[:width]]
-        if not any(v is not None for v in values):
-            continue
-        values.extend([None] * (width - len(values)))
-        data.append(values)
-        numbers.append(number)
-    frame = pd.DataFrame(data, columns=names, dtype="str") if data else pd.DataFrame(
-        {n: pd.Series([], dtype="str") for n in names}
-    )
-    frame["source_row"] = np.asarray(numbers, dtype="int64")
+    start = max(2 - first_row, 0)  # the first data row's index
+    texts = [_texts(c[start:]) for c in columns]
+    numbers = np.arange(first_row + start, first_row + height, dtype="int64")
+    outside = [i for c in texts[width:] for i in (next((i for i, v in enumerate(c) if v is not None), None),)
+               if i is not None]
+    if outside:
+        number = int(numbers[min(outside)])
+        raise _outside_header(title, path, header, row(number), number)
+    frame = pd.DataFrame({n: pd.Series(t, dtype="str") for n, t in zip(names, texts)}) if texts and height > start \
+        else pd.DataFrame({n: pd.Series([], dtype="str") for n in names})
+    answered = frame.notna().any(axis=1).to_numpy() if len(frame) else np.zeros(0, dtype=bool)
+    if not answered.all():
+        frame = frame[answered].reset_index(drop=True)
+        numbers = numbers[answered]
+    frame["source_row"] = numbers[: len(frame)] if len(frame) else np.asarray([], dtype="int64")
     return frame
-
-
-def open_workbook(path: Path):
-    """openpyxl's read-only workbook at `path`, after `check_archive`."""
-    import openpyxl
-
-    check_archive(path)
-    try:
-        return openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises a wide variety on corrupt archives
-        raise UnreadableExportError(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path) from None
 
 
 # --------------------------------------------------------------------------- the opened file
@@ -348,26 +546,40 @@ def _quoted(titles: list[str]) -> str:
     return ", ".join(repr(t) for t in titles)
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """One sheet of the workbook as the workbook lists it: title, state ("visible", "hidden", "veryHidden")
+    and whether it is a worksheet (not a chart or macro sheet)."""
+
+    title: str
+    sheet_state: str
+    is_worksheet: bool
+
+
 @dataclass
 class WorkbookSource:
     """An opened workbook; each sheet is read into a frame once, however many layouts look at it."""
 
     path: Path
-    workbook: object
+    workbook: object  # python-calamine's CalamineWorkbook
+    sheets: list[Sheet]
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
     looked_at: dict[str, str] = field(default_factory=dict)  # sheet title -> how it was chosen ("" by name)
 
-    def sheet(self, name: str):
-        """The sheet called `name` (case and surrounding blanks ignored), or None."""
-        title = next((t for t in self.workbook.sheetnames if t.strip().casefold() == name.casefold()), None)
-        if title is None:
-            return None
-        self.looked_at.setdefault(title, "")
-        return self.workbook[title]
+    @property
+    def worksheets(self) -> list[Sheet]:
+        return [s for s in self.sheets if s.is_worksheet]
 
-    def first_visible_sheet(self):
+    def sheet(self, name: str) -> Sheet | None:
+        """The sheet called `name` (case and surrounding blanks ignored), or None."""
+        sheet = next((s for s in self.sheets if s.title.strip().casefold() == name.casefold()), None)
+        if sheet is not None:
+            self.looked_at.setdefault(sheet.title, "")
+        return sheet
+
+    def first_visible_sheet(self) -> Sheet:
         """The worksheet Excel opens on: hidden helper sheets placed first are not the export."""
-        worksheets = self.workbook.worksheets
+        worksheets = self.worksheets
         if not worksheets:
             raise UnreadableExportError("the workbook has no sheets", file=self.path)
         ws = next((ws for ws in worksheets if ws.sheet_state not in HIDDEN_STATES), None)
@@ -387,36 +599,55 @@ class WorkbookSource:
         if not self.looked_at:
             return ""
         titles = list(self.looked_at)
-        hidden = [ws.title for ws in self.workbook.worksheets if ws.sheet_state in HIDDEN_STATES]
-        unread = [t for t in self.workbook.sheetnames if t not in self.looked_at and t not in hidden]
+        hidden = [ws.title for ws in self.worksheets if ws.sheet_state in HIDDEN_STATES]
+        unread = [s.title for s in self.sheets if s.title not in self.looked_at and s.title not in hidden]
         notes = [how for how in self.looked_at.values() if how]
         notes += [f"not read: {_quoted(unread)}"] if unread else []
         notes += [f"hidden: {_quoted(hidden)}"] if hidden else []
         what = f"sheet {titles[0]!r}" if len(titles) == 1 else f"sheets {_quoted(titles)}"
         return f"{what} ({'; '.join(notes)})" if notes else what
 
-    def frame(self, ws) -> pd.DataFrame:
-        if ws.title not in self.frames:
-            self.frames[ws.title] = sheet_frame(ws, self.path)
-        return self.frames[ws.title]
+    def frame(self, sheet: Sheet) -> pd.DataFrame:
+        if sheet.title not in self.frames:
+            self.frames[sheet.title] = sheet_frame(self, sheet)
+        return self.frames[sheet.title]
 
-    def header(self, ws) -> set[str]:
-        return {header_key(c) for c in self.frame(ws).columns if c != "source_row"}
+    def header(self, sheet: Sheet) -> set[str]:
+        return {header_key(c) for c in self.frame(sheet).columns if c != "source_row"}
+
+
+def _unreadable(path: Path, exc: BaseException) -> UnreadableExportError:
+    return UnreadableExportError(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path)
+
+
+def open_workbook(path: Path) -> WorkbookSource:
+    """The workbook at `path` opened with python-calamine, after `check_archive`."""
+    from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+    states = [(SheetVisibleEnum.Hidden, "hidden"), (SheetVisibleEnum.VeryHidden, "veryHidden")]
+    check_archive(path)
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+        sheets = [Sheet(m.name, next((s for v, s in states if m.visible == v), "visible"), m.typ == SheetTypeEnum.WorkSheet)
+                  for m in workbook.sheets_metadata]
+    except Exception as exc:  # calamine's errors, and whatever a corrupt archive raises
+        raise _unreadable(path, exc) from None
+    return WorkbookSource(path, workbook, sheets)
 
 
 @contextmanager
 def open_workbook_source(path: Path):
     """The workbook at `path`, closed afterwards; what goes wrong inside it is an unreadable workbook."""
-    wb = open_workbook(path)
+    source = open_workbook(path)
     try:
-        yield WorkbookSource(path, wb)
+        yield source
     except (UnreadableExportError, LayoutError):
         raise
-    except Exception as exc:  # corrupt sheet XML surfaces lazily while iterating
-        raise UnreadableExportError(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path) from None
+    except Exception as exc:  # corrupt sheet XML surfaces when a sheet is read
+        raise _unreadable(path, exc) from None
     finally:
         try:
-            wb.close()
+            source.workbook.close()
         except Exception:
             pass
 

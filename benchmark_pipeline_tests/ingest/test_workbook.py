@@ -17,10 +17,12 @@ from benchmark_pipeline.ingest.errors import UnreadableExportError
 from benchmark_pipeline.ingest.layouts import BY_NAME
 from benchmark_pipeline.ingest.workbook import (
     MAX_COMPRESSION_RATIO,
+    MAX_SHEET_CELLS,
     MAX_UNPACKED_BYTES,
     RATIO_CHECKED_FROM_BYTES,
     formulas_without_values,
     open_workbook_source,
+    scan_sheet,
 )
 
 from .exports import forms_table, make_answers
@@ -294,8 +296,8 @@ def hidden_sheet_first(*visible: str):
 
 def test_forms_is_read_from_the_first_visible_sheet(table, expected, instrument_2025, kommuner, tmp_path):
     path = forms_workbook(tmp_path / "forms.xlsx", table, hidden_sheet_first())
-    with open_workbook_source(path) as source:  # openpyxl's read-only mode keeps each sheet's state
-        assert [(ws.title, ws.sheet_state) for ws in source.workbook.worksheets] == [
+    with open_workbook_source(path) as source:  # each sheet's state, as the workbook lists it
+        assert [(ws.title, ws.sheet_state) for ws in source.worksheets] == [
             ("Hjælp", "hidden"), ("Form1", "visible")]
     raw = read_export(path, instrument_2025, kommuner)
     assert raw.layout == "msforms_xlsx" and raw.sheet == "Form1"
@@ -314,7 +316,7 @@ def test_an_unrecognised_workbook_can_name_the_sheets_looked_at(instrument_2025,
 
 
 def test_each_sheet_is_found_through_the_package_relationships(table, tmp_path):
-    """Where a sheet's XML is, as the package says: not openpyxl's private attribute."""
+    """Where a sheet's XML is (for the formula scan), as the package says: not a reader's private attribute."""
     import zipfile
 
     from benchmark_pipeline.ingest.workbook import sheet_parts
@@ -325,7 +327,7 @@ def test_each_sheet_is_found_through_the_package_relationships(table, tmp_path):
         assert set(parts) == {"Hjælp", "Form1", "Ark2"}
         assert all(part in archive.namelist() and part.startswith("xl/worksheets/") for part in parts.values())
         assert len(set(parts.values())) == 3
-    with open_workbook_source(path) as source:  # openpyxl, reading each title, finds the same rows there
+    with open_workbook_source(path) as source:  # calamine, reading each title, finds the same rows there
         assert len(source.frame(source.sheet("Form1"))) == len(table)
 
 
@@ -336,3 +338,83 @@ def test_a_workbook_whose_sheets_are_all_hidden_says_so(table, instrument_2025, 
         read_export(path, instrument_2025, kommuner)
     assert str(info.value) == (f"{path}: every sheet of the workbook is hidden ('Hjælp', 'Form1'); unhide the sheet "
                                "that holds the answers, save, and try again")
+
+
+# ------------------------------------------------------------------------- a stray value far from the answers
+
+
+def test_a_stray_value_far_away_is_refused_before_the_grid_is_built(table, instrument_2025, kommuner, tmp_path):
+    """calamine would build a grid to the far cell (here 17 billion cells, ~550 GB) and end the process."""
+
+    def edit(wb):
+        wb["Form1"].cell(row=1_048_576, column=16_384).value = "x"
+
+    path = forms_workbook(tmp_path / "forms.xlsx", table, edit)
+    with pytest.raises(UnreadableExportError) as info:
+        read_export(path, instrument_2025, kommuner)
+    assert str(info.value) == (
+        f"{path}: sheet 'Form1' has values as far as row 1,048,576 and column XFD, a grid of 17,179,869,184 cells, "
+        f"more than any survey export (the limit is {MAX_SHEET_CELLS:,}); a stray value far from the answers does "
+        "this: in Excel, Ctrl+End shows the last cell; delete the rows and columns past the answers, save, and try "
+        "again")
+
+
+def test_a_stray_value_within_reach_is_still_a_cell_outside_the_header(table, instrument_2025, kommuner, tmp_path):
+    path = forms_workbook(tmp_path / "forms.xlsx", table, lambda wb: wb["Form1"].cell(row=9, column=16_384,
+                                                                                       value="note"))
+    with pytest.raises(UnreadableExportError, match=r"row 9: a cell lies outside the header's columns$"):
+        read_export(path, instrument_2025, kommuner)
+
+
+def test_cells_without_a_reference_are_counted_into_place(table, instrument_2025, kommuner, tmp_path):
+    """Cells written without `r="..."` take their place after the row's previous cell: 200 of them on row
+    1,048,576 reach as far as one far cell would."""
+    path = forms_workbook(tmp_path / "forms.xlsx", table)
+    far = b'<row r="1048576">' + b'<c t="inlineStr"><is><t>x</t></is></c>' * 200 + b"</row></sheetData>"
+    rewrite_part(path, SHEET_XML, lambda data: data.replace(b"</sheetData>", far))
+    with zipfile.ZipFile(path) as archive:
+        scan = scan_sheet(archive, SHEET_XML, chunk_bytes=4096)
+    assert (scan.rows, scan.columns, scan.counted) == (1_048_576, 200, True)
+    with pytest.raises(UnreadableExportError, match="values as far as row 1,048,576 and column GR"):
+        read_export(path, instrument_2025, kommuner)
+
+
+def test_the_extent_of_a_plain_sheet_is_found_without_counting(table, tmp_path):
+    path = forms_workbook(tmp_path / "forms.xlsx", table, lambda wb: wb["Form1"].cell(row=3, column=40, value="x"))
+    with zipfile.ZipFile(path) as archive:
+        for chunk in (64, 4096, 1 << 20):
+            scan = scan_sheet(archive, SHEET_XML, chunk_bytes=chunk)
+            assert (scan.rows, scan.columns, scan.counted) == (len(table) + 1, 40, False), chunk
+
+
+# ------------------------------------------------------------------------- error values, chart sheets
+
+
+def test_error_values_are_read_as_their_text(table, instrument_2025, kommuner, tmp_path):
+    """calamine reads `#N/A` as a blank; the answer is the error's text, as a person sees it (and an invalid
+    label, not a missing answer)."""
+    question = instrument_2025.question("data_use_change").text
+    column = chr(ord("A") + list(table.columns).index(question))
+    path = forms_workbook(tmp_path / "forms.xlsx", table)
+    rewrite_part(path, SHEET_XML, lambda data: re.sub(
+        rf'<c r="{column}4"[^>]*?(/>|>.*?</c>)'.encode(), f'<c r="{column}4" t="e"><f>NA()</f><v>#N/A</v></c>'.encode(),
+        data, count=1))
+    raw = read_export(path, instrument_2025, kommuner)
+    assert raw.frame.loc[raw.frame["source_row"] == 4, question].tolist() == ["#N/A"]
+    quarantine = validate_export(raw, instrument_2025, kommuner).quarantine
+    assert quarantine.loc[quarantine["row"] == 4, "rule"].tolist() == ["invalid_value"]
+
+
+def test_a_chart_sheet_is_not_read_as_answers(table, tmp_path):
+    from openpyxl.chart import BarChart, Reference
+
+    def edit(wb):
+        chart = BarChart()
+        chart.add_data(Reference(wb["Form1"], min_col=1, min_row=1, max_row=3))
+        wb.create_chartsheet("Diagram", 0).add_chart(chart)
+
+    path = forms_workbook(tmp_path / "forms.xlsx", table, edit)
+    with open_workbook_source(path) as source:
+        assert source.first_visible_sheet().title == "Form1"  # a chart sheet is no worksheet
+        with pytest.raises(UnreadableExportError, match="sheet 'Diagram' is a chart or macro sheet"):
+            source.frame(source.sheet("Diagram"))
