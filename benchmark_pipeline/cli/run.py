@@ -1,4 +1,5 @@
-"""`benchmark-pipeline run`: publish survey years through Dagster, in process."""
+"""`benchmark-pipeline run`: publish survey years through Dagster, one after another (in process, or with
+their steps on the Celery workers when BENCHMARK_EXECUTOR=celery: defs/runner.py)."""
 
 from __future__ import annotations
 

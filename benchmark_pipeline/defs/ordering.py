@@ -7,6 +7,9 @@ a cycle), so a backfill launches every year at once and `comparison_base` waits 
 are queued or in progress on the same instance. Ingestion, validation and indicators of the years run in
 parallel meanwhile; only comparing and publishing are ordered. t-1 waited for t-2 in turn, so when t goes
 on every earlier year that has an export is published (or its failure is named).
+
+On the Celery profile the waiting step sleeps on a worker slot, so the workers need more slots than the
+run queue's `max_concurrent_runs` (docs/operations.md "Years in parallel").
 """
 
 from __future__ import annotations
