@@ -1,8 +1,8 @@
 """The I/O manager between the yearly job's steps: each output written once, its tables as Arrow.
 
 An output is one file under `Settings.dagster_io_dir` (the private area: respondent-level data is personal
-data): a pickle of the value's structure in which every table that Arrow holds exactly is stored as a
-compressed Arrow IPC stream instead (columnar, a third of the pickle's size for the respondent frames),
+data): a pickle of the value's structure in which every large table that Arrow holds exactly is stored as
+a compressed Arrow IPC stream instead (columnar, a third of the pickle's size for the respondent frames),
 read back without a Python object per cell. A table Arrow would change (object columns, say) stays in
 the pickle.
 
@@ -29,6 +29,7 @@ from dagster import ConfigurableIOManager, InputContext, OutputContext
 
 MAGIC = b"BPIO\x01"
 COMPRESSION = "lz4"  # fast both ways; zstd would halve the files again at about twice the write time
+ARROW_FROM_BYTES = 1 << 20  # smaller tables stay in the pickle: converting costs more than it saves
 _NUMERIC_KINDS = set("biufcmM")  # bool, int, uint, float, complex, timedelta, datetime
 
 
@@ -50,8 +51,9 @@ def _exact_in_arrow(frame: pd.DataFrame) -> bool:
 
 
 def _arrow_table(frame: pd.DataFrame) -> pa.Table | None:
-    """The frame as an Arrow table, or None when Arrow would not give the same frame back."""
-    if not _exact_in_arrow(frame):
+    """The frame as an Arrow table, or None when it is small (a pickle is cheaper: a year's published
+    tables) or Arrow would not give the same frame back."""
+    if frame.memory_usage(index=False, deep=False).sum() < ARROW_FROM_BYTES or not _exact_in_arrow(frame):
         return None
     try:
         table = pa.Table.from_pandas(frame, preserve_index=None)

@@ -18,9 +18,10 @@ from benchmark_pipeline.defs.io import (
 from benchmark_pipeline.defs.resources import HANDED_ON, consumers
 
 
-def frames() -> dict[str, pd.DataFrame]:
+def frames(repeat: int = 1) -> dict[str, pd.DataFrame]:
+    """Small frames of every kind; `repeat` makes each big enough to be stored as Arrow."""
     n = 7
-    return {
+    small = {
         "mixed": pd.DataFrame({
             "id": pd.Series([f"r{i}" for i in range(n)], dtype="str"),
             "code": pd.Categorical(["a", "b", None, "a", "c", "b", "a"], categories=["c", "b", "a"]),
@@ -38,6 +39,13 @@ def frames() -> dict[str, pd.DataFrame]:
         "objects": pd.DataFrame({"o": pd.Series([[1], {"a": 2}, "s"], dtype=object)}),
         "int_names": pd.DataFrame({0: [1, 2], 1: [3, 4]}),
     }
+    if repeat == 1:
+        return small
+    big = {name: (pd.concat([frame] * repeat, ignore_index=True) if name not in ("indexed", "sliced")
+                  else frame) for name, frame in small.items()}
+    big["text_index"] = big["mixed"].set_index("id")
+    big["offset_range"] = big["mixed"].iloc[5:]
+    return big
 
 
 @dataclass
@@ -47,8 +55,9 @@ class Holder:
     note: str
 
 
-def test_every_value_comes_back_exactly(tmp_path):
-    value = Holder(frames(), {"rows": 3}, "n")
+@pytest.mark.parametrize("repeat", [1, 40_000])
+def test_every_value_comes_back_exactly(tmp_path, repeat):
+    value = Holder(frames(repeat), {"rows": 3}, "n")
     path = tmp_path / "out" / "2024"
     dump_value(value, path)
     back = load_value(path)
@@ -59,10 +68,10 @@ def test_every_value_comes_back_exactly(tmp_path):
         assert type(back.tables[name].index) is type(frame.index), name
 
 
-def test_tables_arrow_holds_exactly_go_as_arrow_and_others_stay_in_the_pickle():
-    stored = {name: frame_to_arrow(frame) for name, frame in frames().items()}
-    assert stored == {"mixed": True, "empty": True, "indexed": True, "sliced": True, "objects": False,
-                      "int_names": False}
+def test_large_tables_arrow_holds_exactly_go_as_arrow_and_others_stay_in_the_pickle():
+    stored = {name: frame_to_arrow(frame) for name, frame in frames(40_000).items()}
+    assert stored == {"mixed": True, "empty": False, "indexed": False, "sliced": False, "objects": False,
+                      "int_names": False, "text_index": True, "offset_range": True}
 
 
 def test_the_file_is_smaller_than_a_pickle_for_a_respondent_like_frame(tmp_path):
