@@ -26,6 +26,11 @@ def is_missing(value: object) -> bool:
     """True for None, NaN, pd.NA and NaT: a value that is not published."""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
+    kind = type(value)
+    if kind is float:  # the common cases without pandas (called for every cell of every page)
+        return value != value
+    if kind is int or kind is str or kind is bool:
+        return False
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):

@@ -181,6 +181,11 @@ class YearData:
             iv = iv[iv["survey_year"].astype(int) == survey_year] if (iv["survey_year"].nunique() > 1) else iv
         self.indicator_values = iv
 
+    def warm(self) -> None:
+        """Build every lookup now (see `Context.warm`)."""
+        self.indicator_ids, self.barrier_ids, self.base_year, self.summary  # noqa: B018  (cached properties)
+        self._iv_index, self._bs_index, self._yoy_index, self._trend_index, self._kb_by_kommune  # noqa: B018
+
     @cached_property
     def release_id(self) -> str:
         """The release the tables come from ("" for tables not read from a release, as in tests)."""

@@ -121,6 +121,13 @@ class Context:
         """The first published survey year the report knows of (this year when it has no history)."""
         return self.history[0].survey_year if self.history else self.survey_year
 
+    def warm(self) -> None:
+        """Compute what every page reads (the findings, the reference rows and the tables' lookups) once, so
+        that processes forked to write the pages share it instead of each computing it again."""
+        self.findings, self.kommune_rows  # noqa: B018  (cached properties)
+        for yd in (*self.history, self.year):
+            yd.warm()
+
     @cached_property
     def findings(self) -> dict[str, list[fnd.Finding]]:
         """The year's findings by geography code (the same list the workbook and the UI can read)."""

@@ -4,6 +4,10 @@ national charts for the Dagster UI (see the package docstring)."""
 from __future__ import annotations
 
 import functools
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -104,22 +108,55 @@ class PreparedReports:
         """The national report's "Det vigtigste i år" as a Markdown list (for `MetadataValue.md` in the UI)."""
         return "\n".join(f"- {f.sentence}" for f in highlights(self.ctx.findings.get(NATIONAL_CODE, [])))
 
-    def write(self, out_dir: Path) -> list[Path]:
+    def write(self, out_dir: Path, workers: int | None = None) -> list[Path]:
         """Write national.html, kommuner/index.html, kommuner/<kode>.html (all 98) and workbook.xlsx.
 
-        Returns the written paths (national first, then the index, the kommune pages and the workbook)."""
+        Returns the written paths (national first, then the index, the kommune pages and the workbook).
+
+        The workbook and the kommune pages are written by `workers` forked processes (default: one per
+        core, at most MAX_WORKERS) while this one writes the national report and the index; every file is
+        the same whichever process writes it (each page depends only on the shared context, which is
+        computed once here, before the fork). `workers=0`, a platform without fork or a process that may not
+        have children writes everything here."""
         out_dir = Path(out_dir)
-        ctx, kommuner, survey_year = self.ctx, self.kommuner, self.survey_year
-        env = environment()
-        common = {
-            "year": survey_year,
+        ctx, codes = self.ctx, [str(code) for code in self.kommuner.codes]
+        (out_dir / "kommuner").mkdir(parents=True, exist_ok=True)
+        ctx.warm()  # findings and lookups: computed once, inherited by the forked processes
+        with _FORK_LOCK:  # one write at a time forks (the forked processes find their reports by parent)
+            return self._write_all(out_dir, codes, workers)
+
+    def _write_all(self, out_dir: Path, codes: list[str], workers: int | None) -> list[Path]:
+        pool = _pool(self, workers)
+        try:
+            if pool is None:
+                national = self._write_national(out_dir)
+                pages = self._write_kommuner(out_dir, codes)
+                book = self._write_workbook(out_dir)
+            else:
+                jobs = [pool.submit(_forked_workbook, out_dir)]  # the longest task first
+                jobs += [pool.submit(_forked_kommuner, out_dir, codes[i:i + KOMMUNE_CHUNK])
+                         for i in range(0, len(codes), KOMMUNE_CHUNK)]
+                national = self._write_national(out_dir)
+                book, *chunks = [job.result() for job in jobs]
+                pages = [path for chunk in chunks for path in chunk]
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+                _FORKED.clear()
+        return [*national, *pages, book]
+
+    def _common(self) -> dict:
+        return {
+            "year": self.survey_year,
             "release_id": self.release_id,
             "min_n": self.min_respondents,
-            "base_year": ctx.base_year,
-            "total_kommuner": len(kommuner.codes),
+            "base_year": self.ctx.base_year,
+            "total_kommuner": len(self.kommuner.codes),
         }
-        written: list[Path] = []
 
+    def _write_national(self, out_dir: Path) -> list[Path]:
+        """national.html and kommuner/index.html."""
+        ctx, env, common = self.ctx, environment(), self._common()
         s = ctx.year.summary or {}
         summary_line = ""
         if s:
@@ -127,21 +164,57 @@ class PreparedReports:
                             f"kommuner.")
         html = env.get_template("national.html.j2").render(
             **common, page="national", root="", n=self.national, summary_line=summary_line)
-        written.append(_write(out_dir / "national.html", html))
-
         index_tpl = env.get_template("kommune_index.html.j2")
-        written.append(_write(out_dir / "kommuner" / "index.html",
-                              index_tpl.render(**common, page="index", root="../", ix=index_context(ctx))))
+        return [_write(out_dir / "national.html", html),
+                _write(out_dir / "kommuner" / "index.html",
+                       index_tpl.render(**common, page="index", root="../", ix=index_context(ctx)))]
 
-        kommune_tpl = env.get_template("kommune.html.j2")
+    def _write_kommuner(self, out_dir: Path, codes: list[str]) -> list[Path]:
+        """kommuner/<kode>.html of `codes`, in their order."""
+        ctx, common = self.ctx, self._common()
+        kommune_tpl = environment().get_template("kommune.html.j2")
         charts = KommuneCharts(ctx)
-        for kode in kommuner.codes:
+        written = []
+        for kode in codes:
             k = kommune_context(ctx, kode, charts)
             written.append(_write(out_dir / "kommuner" / f"{kode}.html",
                                   kommune_tpl.render(**common, page="kommune", root="../", k=k)))
-
-        written.append(write_workbook(out_dir / "workbook.xlsx", ctx, self.release_id))
         return written
+
+    def _write_workbook(self, out_dir: Path) -> Path:
+        return write_workbook(out_dir / "workbook.xlsx", self.ctx, self.release_id)
+
+
+# Report writing in forked processes: the prepared reports a fork inherits (never pickled), by process id of
+# the parent, so that a fork of a fork cannot pick up a stale one.
+MAX_WORKERS = 4
+KOMMUNE_CHUNK = 10  # kommune pages per task: small enough to balance the processes, large enough to reuse figures
+_FORKED: dict[int, PreparedReports] = {}
+_FORK_LOCK = threading.Lock()
+
+
+def _pool(reports: PreparedReports, workers: int | None) -> ProcessPoolExecutor | None:
+    if workers is None:
+        workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+                      MAX_WORKERS)
+    if workers < 1 or "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+        return None
+    _FORKED.clear()
+    _FORKED[os.getpid()] = reports
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+
+
+def _forked() -> PreparedReports:
+    """In a forked worker: the reports its parent is writing."""
+    return _FORKED[os.getppid()]
+
+
+def _forked_workbook(out_dir: Path) -> Path:
+    return _forked()._write_workbook(out_dir)
+
+
+def _forked_kommuner(out_dir: Path, codes: list[str]) -> list[Path]:
+    return _forked()._write_kommuner(out_dir, codes)
 
 
 def prepare_reports(survey_year: int, tables: dict[str, pd.DataFrame], history: dict[int, dict[str, pd.DataFrame]],
@@ -156,12 +229,14 @@ def prepare_reports(survey_year: int, tables: dict[str, pd.DataFrame], history: 
 
 def render_reports(out_dir: Path, survey_year: int, tables: dict[str, pd.DataFrame],
                    history: dict[int, dict[str, pd.DataFrame]], instrument: YearInstrument, kommuner: Kommuner,
-                   min_respondents: int = MIN_RESPONDENTS_FLOOR, release_id: str | None = None) -> list[Path]:
+                   min_respondents: int = MIN_RESPONDENTS_FLOOR, release_id: str | None = None,
+                   workers: int | None = None) -> list[Path]:
     """Write national.html, kommuner/index.html, kommuner/<kode>.html (all 98) and workbook.xlsx.
 
-    Returns the written paths (national first, then the index, the kommune pages and the workbook)."""
+    Returns the written paths (national first, then the index, the kommune pages and the workbook);
+    `workers` as in `PreparedReports.write`."""
     return prepare_reports(survey_year, tables, history, instrument, kommuner, min_respondents,
-                           release_id).write(out_dir)
+                           release_id).write(out_dir, workers)
 
 
 def national_chart(survey_year: int, tables: dict[str, pd.DataFrame], instrument: YearInstrument,

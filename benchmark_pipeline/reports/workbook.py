@@ -222,7 +222,7 @@ class _Exact(float):
     __slots__ = ()
 
     def __format__(self, spec: str) -> str:
-        return repr(float(self))
+        return float.__repr__(self)
 
 
 def _column(series: pd.Series, fmt: str | None) -> tuple[str, list]:
@@ -232,15 +232,19 @@ def _column(series: pd.Series, fmt: str | None) -> tuple[str, list]:
         marks = (series.astype(object) == SUPPRESSED_MARK).to_numpy(dtype=bool)
         numbers = pd.to_numeric(series.where(~marks), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         finite = np.isfinite(numbers)
-        out = np.empty(len(numbers), dtype=object)
-        out[:] = [_Exact(v) for v in numbers.tolist()]
+        out = np.full(len(numbers), None, dtype=object)
+        exact = finite
         if fmt == INT:
             whole = finite & (numbers == np.floor(np.where(finite, numbers, 0)))
             if whole.any():
                 ints = np.empty(int(whole.sum()), dtype=object)
                 ints[:] = [int(v) for v in numbers[whole].tolist()]  # Python ints, any size
                 out[whole] = ints
-        out[~finite] = None
+            exact = finite & ~whole
+        if exact.any():
+            floats = np.empty(int(exact.sum()), dtype=object)
+            floats[:] = [_Exact(v) for v in numbers[exact].tolist()]
+            out[exact] = floats
         if marks.any():  # a column of numbers with some cells marked ".." (the trend sheet's years)
             out[marks] = SUPPRESSED_MARK
             return "text", out.tolist()

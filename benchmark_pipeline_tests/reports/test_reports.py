@@ -490,6 +490,20 @@ def test_deterministic_output(tmp_path, report_tables, instrument_2024, kommuner
         assert (tmp_path / name).read_bytes() == (rendered_2024["dir"] / name).read_bytes(), name
 
 
+def test_forked_processes_write_the_same_files_as_one_process(tmp_path, report_tables, instrument_2024, kommuner,
+                                                                rendered_2024):
+    """The pages and the workbook written by forked processes (3 here, whatever the cores) are the files one
+    process writes, in the same order: each page depends only on the shared context."""
+    cur, history = report_tables
+    one = render_reports(tmp_path / "one", 2024, cur, history, instrument_2024, kommuner, workers=0)
+    three = render_reports(tmp_path / "three", 2024, cur, history, instrument_2024, kommuner, workers=3)
+    assert [p.relative_to(tmp_path / "one") for p in one] == [p.relative_to(tmp_path / "three") for p in three] == [
+        p.relative_to(rendered_2024["dir"]) for p in rendered_2024["paths"]]
+    assert len(one) == 101
+    for a, b in zip(one, three):
+        assert a.read_bytes() == b.read_bytes(), a.name
+
+
 # -- findings, privacy wording, method words (issue 13) ----------------------------------------------
 
 def _section(html: str, heading_id: str) -> str:
