@@ -10,6 +10,8 @@ respondent's own "Andet" text into the choice cell itself, so an unknown entry o
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -21,11 +23,13 @@ from ..values import (
     INVALID_CODE,
     NA_CODE,
     Decoded,
+    Problems,
     invalid_messages,
     na_str,
     option_codes,
     option_lookup,
     rank_rules,
+    take_str,
     value_key,
 )
 from .base import WorkbookLayout
@@ -46,6 +50,16 @@ def join_labels(parts: list[np.ndarray], counts: np.ndarray | None = None) -> np
             use &= j < counts
         acc = np.where(use & (acc != ""), acc + ";" + part.astype(object), np.where(use, part, acc))
     return acc
+
+
+# A cell up to its MAX_RANK-th entry with text (blank entries before it kept as they are, so the cell splits
+# and strips as before): a ranking is decoded from no more. `\s` is what `str.strip` takes away.
+_TEXT_ENTRY = r"[^;]*[^;\s][^;]*"
+FIRST_ENTRIES = re.compile(rf"(?:\s*;)*{_TEXT_ENTRY}(?:;(?:\s*;)*{_TEXT_ENTRY}){{{MAX_RANK - 1}}}")
+
+
+def _first_entries(cells: list[str]) -> list[str]:
+    return [m.group(0) if (m := FIRST_ENTRIES.match(cell)) else cell for cell in cells]
 
 
 class MicrosoftForms(WorkbookLayout):
@@ -87,9 +101,45 @@ class MicrosoftForms(WorkbookLayout):
         return self._entries(q, frame[spec], spec, instrument, problems)
 
     def _entries(self, q, s, column, instrument, problems) -> Decoded:
-        """A cell of `;`-joined labels: the multi-select matrix or the first three ranks, and "Andet" texts."""
+        """A cell of `;`-joined labels: the multi-select matrix or the first three ranks, and "Andet" texts.
+
+        Each distinct cell is decoded once (a question has a few hundred distinct cells in 100,000 rows) and
+        the result spread to the rows holding it; problems keep the order of rows, then of entries."""
         n = len(s)
-        tokens = s.reset_index(drop=True).str.split(";").explode()
+        codes, distinct = pd.factorize(s.reset_index(drop=True))
+        if q.kind == "ranked":  # Forms orders every option: cells agreeing on the first three decode alike
+            again, distinct = pd.factorize(pd.Series(_first_entries(distinct.tolist()), dtype=object))
+            codes = np.append(again, -1)[codes]  # a blank (-1) stays blank
+        m = len(distinct)
+        found = Problems()
+        values_d, has_d, texts_d = self._distinct_entries(q, pd.Series(distinct, dtype="str"), column, instrument,
+                                                          found)
+        where = np.where(codes >= 0, codes, m)  # blank cells take the blank row appended below
+        blank = np.zeros((1, values_d.shape[1]), dtype=values_d.dtype) if q.kind == "multi" else \
+            np.full((1, values_d.shape[1]), NA_CODE, dtype=values_d.dtype)
+        values = np.asfortranarray(np.concatenate([values_d, blank])[where])
+        has_answer = np.append(has_d, False)[where]
+        if found.parts:
+            bad = found.frame()
+            messages: dict[int, list[str]] = {}
+            for pos, message in zip(bad["pos"].to_numpy(), bad["message"].tolist()):
+                messages.setdefault(int(pos), []).append(message)
+            rows = np.flatnonzero(np.isin(codes, np.fromiter(messages, dtype=np.int64)))
+            per_row = [messages[int(c)] for c in codes[rows]]
+            problems.add(np.repeat(rows, [len(m_) for m_ in per_row]), column, "invalid_value",
+                         [message for row in per_row for message in row])
+        if q.kind == "ranked":
+            rank_rules(values, q, column, problems)
+        texts = None
+        if q.has_andet:
+            texts = na_str(n) if texts_d is None else take_str(texts_d, np.where(codes >= 0, codes, -1)).rename(s.name)
+        return Decoded(values, has_answer, texts)
+
+    def _distinct_entries(self, q, s, column, instrument, problems):
+        """`_entries` of distinct cells (no blanks): their matrix rows, whether answered, own texts (None where
+        there are none), unknown labels as problems at their position."""
+        n = len(s)
+        tokens = s.str.split(";").explode()
         tokens = tokens.str.strip()
         tokens = tokens[tokens.notna() & (tokens != "")]
         has_answer = np.zeros(n, dtype=bool)
@@ -101,24 +151,23 @@ class MicrosoftForms(WorkbookLayout):
         idx = option_codes(tokens, option_lookup(q, self, instrument))
         rows = tokens.index.to_numpy(dtype=np.int64)
         unknown = idx == INVALID_CODE
-        texts = na_str(n)
+        texts = None
         if unknown.any():
             if q.has_andet:
                 idx[unknown] = q.option_ids.index("andet")
                 joined = tokens[unknown].groupby(level=0).agg("; ".join)
-                texts = joined.reindex(range(n)).astype("str")
+                texts = joined.reindex(range(n)).astype(object).where(lambda t: t.notna(), None).tolist()
             else:
                 problems.add(rows[unknown], column, "invalid_value",
                              invalid_messages(tokens, np.flatnonzero(unknown), q, self))
         ok = idx >= 0
         if q.kind == "multi":
-            values = np.zeros((n, len(q.options)), dtype=np.int8, order="F")  # columns contiguous
+            values = np.zeros((n, len(q.options)), dtype=np.int8)
             values[rows[ok], idx[ok]] = 1
         else:
-            values = np.full((n, MAX_RANK), NA_CODE, dtype=np.int16, order="F")
+            values = np.full((n, MAX_RANK), NA_CODE, dtype=np.int16)
             values[rows[ok], order[ok]] = idx[ok]
-            rank_rules(values, q, column, problems)
-        return Decoded(values, has_answer, texts if q.has_andet else None)
+        return values, has_answer, texts
 
     def tables(self, answers, instrument, kommuner, rng):
         """`Sheet1`: the fixed columns, then one column per question (labels; kommune names, some official)."""
