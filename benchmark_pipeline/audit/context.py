@@ -45,10 +45,15 @@ class AuditContext:
     def safe_label(self, text: object, placeholder: str) -> str:
         """A name for use in a location (sheet, column, key), or a placeholder when the name itself leaks."""
         text = "" if text is None else str(text)
+        return text if self.is_clean(text) else placeholder
+
+    def is_clean(self, text: str) -> bool:
+        """Whether the text on its own holds nothing the detectors find (remembered for the run). A text
+        that is clean and would be a HARD segment of a stream can be left out of it: no match spans segments."""
         clean = self._clean.get(text)
         if clean is None:
             clean = self._clean[text] = self.detectors.is_clean(text)
-        return text if clean else placeholder
+        return clean
 
     def recorder(self) -> RecordingContext:
         """A context for scanning one file: it shares this run's detectors, minimum, suppression index and

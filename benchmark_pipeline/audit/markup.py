@@ -56,13 +56,14 @@ class _Extractor:
 
     # -- elements
     def start(self, tag: str, attrs, closed: bool) -> None:
+        is_clean = self.ctx.is_clean
         for name, value in attrs:
             if value is None or not value.strip():
                 continue
             if value.lstrip()[:5].lower() == "data:":
                 scan_data_uri(self.ctx, self.rel, value.strip(), self._where(f"{name} attribute of <{tag}>"),
                               self.depth)
-            else:
+            elif not is_clean(value):  # a page repeats a few thousand values (classes, ids, coordinates)
                 self.other.add(value, (_ATTRIBUTE_AT, self.prefix, self.line, name, tag), HARD)
         if tag not in _INLINE:
             self.pending_break = True

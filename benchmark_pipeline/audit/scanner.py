@@ -16,7 +16,7 @@ from benchmark_pipeline.audit.detect import HARD, SOFT, Detectors, TextStream, m
 from benchmark_pipeline.audit.markup import scan_markup
 from benchmark_pipeline.audit.parallel import scan_files
 from benchmark_pipeline.audit.tables import (
-    Grid, check_grid, decode_text, index_suppression, read_csv, read_parquet, scan_grid_text,
+    Grid, check_grid, decode_text, index_suppression, memoised_numbers, read_csv, read_parquet, scan_grid_text,
 )
 from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 
@@ -49,7 +49,7 @@ def audit_release(
     if min_respondents < MIN_RESPONDENTS_FLOOR:
         raise ValueError(f"min_respondents is {min_respondents}; disclosure control never allows fewer than "
                          f"{MIN_RESPONDENTS_FLOOR}")
-    with memoised_normalisation(), _collector_paused():
+    with memoised_normalisation(), memoised_numbers(), _collector_paused():
         return _audit(release_dir, Detectors(forbidden_texts, min_respondents, allowed_emails), min_respondents,
                       processes)
 

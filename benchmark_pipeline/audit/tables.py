@@ -11,6 +11,7 @@ digits separates thousands).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import functools
 import io
@@ -19,7 +20,8 @@ import math
 import re
 import sys
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,7 +118,33 @@ def to_number(value: object, *, display: bool = False) -> float | None:
         return None
     if isinstance(value, (int, float)):
         return float(value)
-    text = unicodedata.normalize("NFKC", str(value)).strip().replace("\u2212", "-")
+    memo = _NUMBERS.get()
+    if memo is None:
+        return _parse_number(str(value), display)
+    key = (str(value), display)
+    if key in memo:
+        return memo[key]
+    number = memo[key] = _parse_number(*key)
+    return number
+
+
+_NUMBERS: ContextVar[dict[tuple[str, bool], float | None] | None] = ContextVar("benchmark_pipeline_audit_numbers",
+                                                                             default=None)
+
+
+@contextlib.contextmanager
+def memoised_numbers() -> Iterator[None]:
+    """Within one audit run each distinct cell text is read as a number once (pages and sheets show the
+    same few hundred texts thousands of times). The memo ends with the run, like detect's."""
+    token = _NUMBERS.set({})
+    try:
+        yield
+    finally:
+        _NUMBERS.reset(token)
+
+
+def _parse_number(value: str, display: bool) -> float | None:
+    text = unicodedata.normalize("NFKC", value).strip().replace("\u2212", "-")
     if display:
         text = re.sub(r"\s*(%|pct\.?|procent|pp|procentpoint|point)$", "", text, flags=re.IGNORECASE)
         text = text.replace(" ", "")
