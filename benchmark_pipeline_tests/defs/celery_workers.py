@@ -7,6 +7,7 @@ Redis keeps results under task ids, which are unique, so one database index serv
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -19,9 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from dagster import DagsterEventType, DagsterInstance
 
 from benchmark_pipeline.settings import DEFAULT_CELERY_BACKEND_URL, DEFAULT_CELERY_BROKER_URL, REPO_ROOT
 from benchmark_pipeline_tests.conftest import require_or_skip
+from benchmark_pipeline_tests.release.conftest import temporary_pg_database
 
 BIN = Path(sys.executable).parent
 CELERY_YAML = REPO_ROOT / "celery.yaml"
@@ -164,3 +168,57 @@ def celery_workers(environment: dict[str, str], log_dir: Path, count: int = 2, c
             delete_queue(queue)
         except Exception:  # the broker may be what failed; the queue is empty and harmless then
             pass
+
+
+PG_INSTANCE_CONFIG = REPO_ROOT / "docs" / "dagster-postgres.yaml"
+
+
+def pg_environment(instance_url: str) -> dict[str, str]:
+    url = sa.make_url(instance_url)
+    return {
+        "DAGSTER_PG_HOST": url.host or "127.0.0.1",
+        "DAGSTER_PG_PORT": str(url.port or 5432),
+        "DAGSTER_PG_DB": url.database,
+        "DAGSTER_PG_USER": url.username or "postgres",
+    }
+
+
+def release_files(folder: Path) -> dict[str, bytes]:
+    """Every file of a release but its manifest (which holds its creation time), by relative path."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name != "manifest.json"
+    }
+
+
+def manifest_without_time(folder: Path) -> dict:
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest.pop("created_at")
+    return manifest
+
+
+def assert_same_release(ours: Path, reference: Path) -> None:
+    assert release_files(ours).keys() == release_files(reference).keys()
+    different = [name for name, data in release_files(ours).items() if data != release_files(reference)[name]]
+    assert different == [], f"files differ from the in-process release: {different[:10]}"
+    assert manifest_without_time(ours) == manifest_without_time(reference)
+
+
+def celery_workers_of(instance: DagsterInstance, run_id: str) -> dict[str, str]:
+    """step key -> the Celery worker that ran it, from the engine events the workers wrote."""
+    ran = {}
+    for record in instance.all_logs(run_id, of_type=DagsterEventType.ENGINE_EVENT):
+        event = record.dagster_event
+        if "in celery worker" in (event.message or ""):
+            ran[event.step_key] = str(event.engine_event_data.metadata["Celery worker"].value)
+    return ran
+
+
+@pytest.fixture
+def profile_databases():
+    """A Dagster instance database and a warehouse database (apart: both keep an alembic_version table)."""
+    require_broker_and_backend()
+    with temporary_pg_database("bp_celery_instance") as instance_url, \
+            temporary_pg_database("bp_celery_warehouse") as warehouse_url:
+        yield instance_url, warehouse_url
