@@ -7,6 +7,7 @@ the run and the workers run its steps, rebuilding the job from the environment t
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,9 +74,16 @@ def _failure_messages(result) -> tuple[int, list[str]]:
     return exit_code or EXIT_CONTENT, list(dict.fromkeys(messages))  # a retried step fails alike each time
 
 
-def _run_failure_messages(result) -> list[str]:
-    """Why a run failed that no step failure explains: the executor's own error (a Celery worker lost,
-    the broker unreachable), in its first line."""
+def _run_failure_messages(result, settings: Settings) -> list[str]:
+    """Why a run failed that no step failure explains: the executor's own error (the broker unreachable,
+    a result lost), in its first line, and on the Celery profile where it was connecting to."""
+    where = ""
+    if settings.executor == CELERY:
+        from kombu.utils.url import maybe_sanitize_url  # shows a URL without its password
+
+        where = (f" (Celery broker {maybe_sanitize_url(settings.celery_broker_url)}, result backend "
+                 f"{maybe_sanitize_url(settings.celery_backend_url)}, queue {settings.celery_queue}: are they "
+                 "reachable, and are workers listening on that queue?)")
     messages = []
     for event in result.all_events:
         if event.event_type != DagsterEventType.RUN_FAILURE:
@@ -84,7 +92,7 @@ def _run_failure_messages(result) -> list[str]:
         while error is not None and error.cause is not None:
             error = error.cause
         text = (error.message if error is not None else event.message) or "the run failed"
-        messages.append(f"the run failed outside any step: {text.strip().splitlines()[0]}")
+        messages.append(f"the run failed outside any step: {text.strip().splitlines()[0]}{where}")
     return messages
 
 
@@ -109,13 +117,19 @@ def celery_misuse(settings: Settings, instance: DagsterInstance) -> str | None:
 
 def _execute(settings: Settings, job, survey_year: int, instance: DagsterInstance):
     if settings.executor == CELERY:
-        return execute_job(
-            reconstructable(yearly_job_from_env),
-            instance=instance,
-            tags={PARTITION_TAG: str(survey_year)},
-            run_config=QUIET_RUN_CONFIG,
-            raise_on_error=False,
-        )
+        from celery.exceptions import DuplicateTaskNameWarning
+
+        with warnings.catch_warnings():
+            # dagster-celery registers its one task again for every step it submits: harmless, and not
+            # something a person running the CLI can act on.
+            warnings.simplefilter("ignore", DuplicateTaskNameWarning)
+            return execute_job(
+                reconstructable(yearly_job_from_env),
+                instance=instance,
+                tags={PARTITION_TAG: str(survey_year)},
+                run_config=QUIET_RUN_CONFIG,
+                raise_on_error=False,
+            )
     return job.execute_in_process(
         partition_key=str(survey_year), instance=instance, raise_on_error=False, run_config=QUIET_RUN_CONFIG
     )
@@ -146,7 +160,7 @@ def run_year(settings: Settings, survey_year: int, instance: DagsterInstance | N
     if not result.success:
         outcome.exit_code, outcome.messages = _failure_messages(result)
         if not result.get_step_failure_events():
-            outcome.messages += _run_failure_messages(result)
+            outcome.messages += _run_failure_messages(result, settings)
             outcome.exit_code = EXIT_ENVIRONMENT if outcome.messages else outcome.exit_code
         return outcome
     for event in result.get_asset_materialization_events():

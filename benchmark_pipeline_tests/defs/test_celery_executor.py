@@ -1,8 +1,10 @@
 """The executor follows BENCHMARK_EXECUTOR, and the run side of the Celery profile agrees with celery.yaml,
-the file the workers are started with. No broker is needed: these read definitions and files only."""
+the file the workers are started with; the CLI's Celery path refuses what workers could not see and says
+in one line when the broker cannot be reached. No broker is needed for any of these."""
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
 from benchmark_pipeline.defs.build import build_definitions
@@ -74,3 +76,30 @@ def test_the_cli_path_refuses_what_the_workers_could_not_see(tmp_path, monkeypat
     assert flagged.exit_code == 2
     assert "BENCHMARK_OUTPUT_DIR" in flagged.messages[0] and "instead of giving a flag" in flagged.messages[0]
     assert not (tmp_path / "flag-only" / "releases").exists()
+
+
+@pytest.mark.integration
+def test_an_unreachable_broker_fails_the_year_in_one_line_with_where_it_connected(tmp_path):
+    """The run fails outside any step (nothing could be submitted): exit 3, the cause, the broker without
+    its password, and nothing published."""
+    import shutil
+    import subprocess
+
+    from benchmark_pipeline_tests.reliability.helpers import cli_command, cli_env
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO_ROOT / "dagster.yaml", home / "dagster.yaml")
+    env = cli_env({
+        "DAGSTER_HOME": str(home),
+        "BENCHMARK_OUTPUT_DIR": str(tmp_path / "out"),
+        "BENCHMARK_EXECUTOR": "celery",
+        "BENCHMARK_CELERY_BROKER_URL": "amqp://bench:s3cret@127.0.0.1:1//",  # nothing listens on port 1
+    })
+    result = subprocess.run(cli_command("run", "--year", 2023), env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "2023: not published (exit 3)" in result.stderr
+    assert "the run failed outside any step: ConnectionRefusedError" in result.stderr
+    assert "amqp://bench:**@127.0.0.1:1//" in result.stderr and "s3cret" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    assert not (tmp_path / "out" / "releases").exists() or not any((tmp_path / "out" / "releases").rglob("manifest.json"))
