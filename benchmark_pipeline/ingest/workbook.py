@@ -24,6 +24,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .errors import LayoutError, UnreadableExportError
 from .raw import FileKind, header_key, unique_header
@@ -112,7 +113,7 @@ def check_archive(path: Path) -> None:
 SHEET_ROOT = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 TAG_ENDS = frozenset(b" \t\r\n/>")  # what follows a tag's name
 SHEET_HEAD_BYTES = 4096  # where the root element is (after the XML declaration)
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 22
 MAX_CELL_BYTES = 1 << 20
 SPLIT_TAG_BYTES = 64  # kept for the next chunk where no cell starts: a tag may be split there
 FORMULA_CELLS_SHOWN = 3
@@ -411,6 +412,7 @@ def _refuse_far_cells(path: Path, title: str, scan: SheetScan) -> None:
 
 MAX_ROWS_ABOVE_HEADER = 10  # a title and a few notes; a wider row further down is a stray cell
 MAX_TITLE_CELLS = 2  # a title, perhaps a date beside it
+DISTINCT_SAMPLE = 1000  # values looked at to tell a column of distinct texts (ids, free text)
 ROWS_AT_ONCE = 16384  # rows taken from calamine at a time: its Python values for all rows at once cost more memory
 
 
@@ -460,15 +462,41 @@ def _text(value: object) -> str | None:
     return cell_text(_value(value))
 
 
-def _texts(values: list) -> list[str | None]:
-    """`cell_text` of a column's calamine values: text stripped directly, anything else once per distinct value."""
+def _texts(values: list) -> pa.Array:
+    """`cell_text` of a column's calamine values, as an Arrow string array: dates and numbers converted at once,
+    text stripped directly, anything else once per distinct value."""
     kinds = set(map(type, values))
-    if kinds == {str}:
-        return [v.strip() or None for v in values]
-    distinct = dict.fromkeys(values)  # 1, 1.0 and True are one key: their texts agree ("1")
-    for value in distinct:
-        distinct[value] = _text(value)
-    return list(map(distinct.__getitem__, values))
+    if kinds and kinds <= {dt.datetime, dt.date}:  # a whole day is a date in calamine, a datetime before
+        return pa.array(_datetime_texts(values), type=pa.string())
+    if kinds == {float}:
+        return pa.array(_number_texts(values), type=pa.string())
+    if kinds == {str} and len(set(values[:DISTINCT_SAMPLE])) > DISTINCT_SAMPLE // 2:
+        return pa.array([v.strip() or None for v in values], type=pa.string())
+    # 1, 1.0 and True are one value here: their texts agree ("1")
+    codes, distinct = pd.factorize(np.array(values, dtype=object), use_na_sentinel=False)
+    return pa.array([_text(v) for v in distinct], type=pa.string()).take(pa.array(codes))
+
+
+def _datetime_texts(values: list) -> np.ndarray:
+    """`datetime.isoformat()` of each (a date as its midnight), at once: seconds, or microseconds where there
+    are some."""
+    stamps = np.array(values, dtype="datetime64[us]")
+    texts = np.datetime_as_string(stamps, unit="s")
+    fraction = (stamps - stamps.astype("datetime64[s]")).astype(np.int64) != 0
+    if fraction.any():
+        texts = texts.astype(object)
+        texts[fraction] = np.datetime_as_string(stamps[fraction], unit="us")
+    return texts
+
+
+def _number_texts(values: list) -> np.ndarray:
+    """`cell_text` of each float at once: whole numbers without a decimal point, others as `repr`."""
+    numbers = np.array(values, dtype=np.float64)
+    whole = (np.trunc(numbers) == numbers) & (np.abs(numbers) < 2**63)
+    texts = np.where(whole, numbers, 0).astype(np.int64).astype(str).astype(object)
+    for i in np.flatnonzero(~whole):
+        texts[i] = cell_text(values[i])
+    return texts
 
 
 def _calamine_columns(sheet, scan: SheetScan | None) -> tuple[list[list], int]:
@@ -524,8 +552,7 @@ def sheet_frame(source: WorkbookSource, sheet: Sheet) -> pd.DataFrame:
     start = max(2 - first_row, 0)  # the first data row's index
     texts = [_texts(c[start:]) for c in columns]
     numbers = np.arange(first_row + start, first_row + height, dtype="int64")
-    outside = [i for c in texts[width:] for i in (next((i for i, v in enumerate(c) if v is not None), None),)
-               if i is not None]
+    outside = [c.is_valid().to_numpy(zero_copy_only=False).argmax() for c in texts[width:] if c.null_count < len(c)]
     if outside:
         number = int(numbers[min(outside)])
         raise _outside_header(title, path, header, row(number), number)
