@@ -357,9 +357,65 @@ class FigurePool:
         return fig
 
 
+def _trend_shape(chart: TrendChart) -> tuple:
+    """What decides a trend figure's artists: its series (meaning, label, marker, years), scale and label."""
+    return (tuple((s.role, s.label, s.marker, tuple(s.years)) for s in chart.series), chart.scale, chart.ylabel)
+
+
+def _trend_points(chart: TrendChart, i: int, s: Series) -> tuple[list, list, list, list]:
+    """x positions, clipped values and the whiskers' lengths below and above of series `i`."""
+    n = len(chart.series)
+    offset = (i - (n - 1) / 2) * 0.06  # keep whiskers of overlapping series apart
+    xs = [y + offset for y in s.years]
+    vs = [_clip(v, chart.scale) for v in s.values]
+    lo = [v - (_clip(lw, chart.scale) if lw is not None else v) for v, lw in zip(vs, s.lows)]
+    hi = [(_clip(h, chart.scale) if h is not None else v) - v for v, h in zip(vs, s.highs)]
+    return xs, vs, lo, hi
+
+
+def _trend_update(fig: Figure, chart: TrendChart) -> None:
+    """Give a trend figure of the same shape (`_trend_shape`) the values of `chart`: the lines, the survey
+    year's points, the whiskers and caps and the value labels; nothing else depends on the values."""
+    current = max((y for s in chart.series for y in s.years), default=None)
+    for i, (s, artists) in enumerate(zip(chart.series, fig._bench_artists["series"])):
+        line, now_line, (low_cap, high_cap), whiskers, labels = artists
+        xs, vs, lo, hi = _trend_points(chart, i, s)
+        line.set_data(xs, vs)
+        if now_line is not None:
+            now = [(x, v) for x, y, v in zip(xs, s.years, vs) if y == current]
+            now_line.set_data([x for x, _ in now], [v for _, v in now])
+        lows = [v - d for v, d in zip(vs, lo)]
+        highs = [v + d for v, d in zip(vs, hi)]
+        low_cap.set_data(xs, lows)
+        high_cap.set_data(xs, highs)
+        whiskers.set_segments([[(x, lw), (x, h)] for x, lw, h in zip(xs, lows, highs)])
+        for label, x, v, h in zip(labels, xs, vs, highs):
+            label.xy = (x, h)
+            label.set_text(bar_text(v, chart.scale))
+
+
+class TrendPool:
+    """Reuses one trend figure per shape (`_trend_shape`): the 98 kommune pages' trend charts differ only in
+    their values, so only the value-dependent artists change (the SVG is the same as a new figure's)."""
+
+    def __init__(self) -> None:
+        self._figures: dict[tuple, Figure] = {}
+
+    def figure(self, chart: TrendChart) -> Figure:
+        shape = _trend_shape(chart)
+        fig = self._figures.get(shape)
+        with rc_context(RC):
+            if fig is None:
+                fig = self._figures[shape] = _trend_figure(chart)
+            else:
+                _trend_update(fig, chart)
+        return fig
+
+
 def _trend_figure(chart: TrendChart) -> Figure:
     """Lines in the colour of their meaning; the survey year's points filled and labelled in bold, earlier
-    years' hollow and grey; intervals clipped to the axis; the legend below the plot (a phone's width)."""
+    years' hollow and grey; intervals clipped to the axis; the legend below the plot (a phone's width).
+    The value-dependent artists are kept on the figure for `_trend_update` (`TrendPool`)."""
     n = len(chart.series)
     legend_in = 0.12 + n * (LINE_IN + 0.06)
     bottom_in = 0.36 + legend_in
@@ -373,27 +429,29 @@ def _trend_figure(chart: TrendChart) -> Figure:
     years = sorted({y for s in chart.series for y in s.years})
     current = years[-1] if years else None
     seen: dict[str, int] = {}
+    kept = []
     for i, s in enumerate(chart.series):
         k = seen[s.role] = seen.get(s.role, -1) + 1
         marker, line = SERIES_STYLES[k % len(SERIES_STYLES)]
         marker = s.marker or marker
         c = palette_colour(s.role)
-        offset = (i - (n - 1) / 2) * 0.06  # keep whiskers of overlapping series apart
-        xs = [y + offset for y in s.years]
-        vs = [_clip(v, chart.scale) for v in s.values]
-        ax.plot(xs, vs, color=c, linestyle=line if len(xs) >= 2 else "none", linewidth=2, marker=marker,
-                markersize=7, markerfacecolor="white", markeredgewidth=1.8, label=s.label, zorder=3)
+        xs, vs, lo, hi = _trend_points(chart, i, s)
+        (drawn,) = ax.plot(xs, vs, color=c, linestyle=line if len(xs) >= 2 else "none", linewidth=2,
+                           marker=marker, markersize=7, markerfacecolor="white", markeredgewidth=1.8,
+                           label=s.label, zorder=3)
         now = [(x, v) for x, y, v in zip(xs, s.years, vs) if y == current]
+        now_line = None
         if now:
-            ax.plot([x for x, _ in now], [v for _, v in now], linestyle="none", marker=marker, markersize=7,
-                    color=c, markeredgewidth=1.8, zorder=4)
-        lo = [v - (_clip(lw, chart.scale) if lw is not None else v) for v, lw in zip(vs, s.lows)]
-        hi = [(_clip(h, chart.scale) if h is not None else v) - v for v, h in zip(vs, s.highs)]
-        ax.errorbar(xs, vs, yerr=[lo, hi], fmt="none", ecolor=c, elinewidth=1.2, capsize=3, zorder=2)
+            (now_line,) = ax.plot([x for x, _ in now], [v for _, v in now], linestyle="none", marker=marker,
+                                  markersize=7, color=c, markeredgewidth=1.8, zorder=4)
+        bars = ax.errorbar(xs, vs, yerr=[lo, hi], fmt="none", ecolor=c, elinewidth=1.2, capsize=3, zorder=2)
+        labels = []
         for x, y, v, h in zip(xs, s.years, vs, (v + d for v, d in zip(vs, hi))):  # labels above the whiskers
-            ax.annotate(bar_text(v, chart.scale), (x, h), xytext=(0, 3), textcoords="offset points",
-                        ha="center", va="bottom", color=palette_colour("current" if y == current else "earlier"),
-                        fontweight="bold" if y == current else "normal", annotation_clip=False)
+            labels.append(ax.annotate(bar_text(v, chart.scale), (x, h), xytext=(0, 3), textcoords="offset points",
+                                      ha="center", va="bottom",
+                                      color=palette_colour("current" if y == current else "earlier"),
+                                      fontweight="bold" if y == current else "normal", annotation_clip=False))
+        kept.append((drawn, now_line, bars.lines[1], bars.lines[2][0], labels))
     ax.set_xticks(years, [str(y) for y in years])
     for label, y in zip(ax.get_xticklabels(), years):
         if y == current:
@@ -412,6 +470,7 @@ def _trend_figure(chart: TrendChart) -> Figure:
     if chart.series:
         fig.legend(*ax.get_legend_handles_labels(), loc="lower left", frameon=False, ncols=1,
                    bbox_to_anchor=(0.1 / FIG_WIDTH, 0.06 / height), borderaxespad=0, borderpad=0)
+    fig._bench_artists = {"series": kept}
     return fig
 
 

@@ -541,6 +541,7 @@ class KommuneCharts:
     def __init__(self, ctx: Context):
         self.ctx = ctx
         self.pool = ch.FigurePool()
+        self.trends = ch.TrendPool()  # the kommune trend charts, one figure per shape too
 
     def spec(self, kode: str, region: str, group: str, published: dict[str, dict]) -> ch.BarChart:
         ctx = self.ctx
@@ -666,7 +667,7 @@ def other_year_href(survey_year: int, release_id: str, kode: str) -> str:
     return f"../../../../{survey_year}/{release_id}/reports/kommuner/{kode}.html"
 
 
-def kommune_trend(ctx: Context, kode: str, name: str, published: bool) -> dict:
+def kommune_trend(ctx: Context, kode: str, name: str, published: bool, charts: KommuneCharts | None = None) -> dict:
     """The kommune's headline indicators in every published year (a table, and a line chart when an
     indicator is published in two years or more), and links to its pages in the earlier years' releases
     (a release never changes, so a page cannot link to a later year). A kommune without published headline
@@ -694,7 +695,8 @@ def kommune_trend(ctx: Context, kode: str, name: str, published: bool) -> dict:
                          [{"title": None, "rows": rows}])
     series = headline_series(years, "kommune", kode)
     if series:
-        out["svg"] = ch.to_svg(ch.TrendChart(key="fig-kommune-trend", alt=trend_alt(name, series), series=series))
+        spec = ch.TrendChart(key="fig-kommune-trend", alt=trend_alt(name, series), series=series)
+        out["svg"] = ch.to_svg(spec, charts.trends.figure(spec) if charts is not None else None)
     return out
 
 
@@ -785,7 +787,7 @@ def kommune_context(ctx: Context, kode: str, charts: KommuneCharts) -> dict:
                           ["Kommunen", "95\u00a0%-interval", "Hele landet"], [{"title": None, "rows": barrier_rows}])
         if barriers_published else None,
         "footnotes": footnotes_for(ctx, "barriers"),
-        "trend": kommune_trend(ctx, kode, name, bool(published)),
+        "trend": kommune_trend(ctx, kode, name, bool(published), charts),
     }
 
 

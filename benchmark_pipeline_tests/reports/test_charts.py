@@ -162,3 +162,14 @@ def test_svg_is_byte_identical_on_reruns_and_from_a_reused_figure(kind):
             b.value *= 0.9
         ch.to_svg(other, pool.figure(other))  # the pooled figure drew another chart first
         assert str(ch.to_svg(CHARTS[kind](), pool.figure(CHARTS[kind]()))) == first
+    else:
+        pool = ch.TrendPool()
+        other = CHARTS[kind]()
+        for s in other.series:  # other values, intervals past both ends of the axis, a missing bound
+            s.values = [v * 0.8 for v in s.values]
+            s.lows = [None, -0.1, *(v - 0.05 for v in s.values[2:])]
+            s.highs = [1.2, *(v + 0.05 for v in s.values[1:])]
+        drawn = str(ch.to_svg(other, pool.figure(other)))
+        assert drawn != first and drawn == str(ch.to_svg(other))
+        assert str(ch.to_svg(CHARTS[kind](), pool.figure(CHARTS[kind]()))) == first
+        assert len(pool._figures) == 1
