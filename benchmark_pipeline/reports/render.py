@@ -173,13 +173,19 @@ class PreparedReports:
         """kommuner/<kode>.html of `codes`, in their order."""
         ctx, common = self.ctx, self._common()
         kommune_tpl = environment().get_template("kommune.html.j2")
-        charts = KommuneCharts(ctx)
+        charts = self._kommune_charts
         written = []
         for kode in codes:
             k = kommune_context(ctx, kode, charts)
             written.append(_write(out_dir / "kommuner" / f"{kode}.html",
                                   kommune_tpl.render(**common, page="kommune", root="../", k=k)))
         return written
+
+    @functools.cached_property
+    def _kommune_charts(self) -> KommuneCharts:
+        """The kommune pages' figures, one per shape, kept for every chunk of pages this process writes (a
+        forked process makes its own the first time)."""
+        return KommuneCharts(self.ctx)
 
     def _write_workbook(self, out_dir: Path) -> Path:
         return write_workbook(out_dir / "workbook.xlsx", self.ctx, self.release_id)
