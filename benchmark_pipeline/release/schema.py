@@ -348,6 +348,10 @@ def sort_rows(name: str, frame: pd.DataFrame) -> pd.DataFrame:
             return values.map(lambda v: GEOGRAPHY_ORDER.get(v, 99) if isinstance(v, str) else 100)
         return values
 
+    keys = pd.DataFrame({c: sort_key(frame[c]) for c in table.key})
+    if table.key and not keys.duplicated().any():
+        order = list(table.key)  # no two rows tie on the key, so the other columns never decide the order
+
     return frame.sort_values(order, key=sort_key, kind="mergesort", na_position="last").reset_index(drop=True)
 
 
