@@ -59,7 +59,7 @@ bench-scale: install
 # The Celery profile's workers (docs/operations.md "Celery profile"): WORKERS dagster-celery workers in the
 # foreground, each running WORKER_CONCURRENCY steps at once; Ctrl-C stops them. Runs use them when
 # BENCHMARK_EXECUTOR=celery; both sides read the broker, backend and queue from these variables.
-BENCHMARK_CELERY_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
+BENCHMARK_CELERY_BROKER_URL ?= amqp://127.0.0.1:5672//
 BENCHMARK_CELERY_BACKEND_URL ?= redis://127.0.0.1:6379/0
 BENCHMARK_CELERY_QUEUE ?= dagster
 WORKERS ?= 2

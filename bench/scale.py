@@ -188,7 +188,7 @@ def stop(processes: list[subprocess.Popen]) -> None:
 def on_celery(env: dict, years: list[int]) -> dict:
     queue = f"bench_scale_{uuid.uuid4().hex[:8]}"
     env = {**env, "BENCHMARK_EXECUTOR": "celery", "BENCHMARK_CELERY_QUEUE": queue,
-           "BENCHMARK_CELERY_BROKER_URL": os.environ.get("BENCHMARK_CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//"),
+           "BENCHMARK_CELERY_BROKER_URL": os.environ.get("BENCHMARK_CELERY_BROKER_URL", "amqp://127.0.0.1:5672//"),
            "BENCHMARK_CELERY_BACKEND_URL": os.environ.get("BENCHMARK_CELERY_BACKEND_URL", "redis://127.0.0.1:6379/0")}
     log_dir = Path(env["DAGSTER_HOME"]).parent
     processes = start_workers(env, log_dir)

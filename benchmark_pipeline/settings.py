@@ -37,7 +37,7 @@ ENVIRONMENT = {
 # tasks on Celery workers (the scaled-out profile: RabbitMQ broker, Redis results, a shared instance).
 IN_PROCESS, CELERY = "in_process", "celery"
 EXECUTORS = (IN_PROCESS, CELERY)
-DEFAULT_CELERY_BROKER_URL = "amqp://guest:guest@127.0.0.1:5672//"
+DEFAULT_CELERY_BROKER_URL = "amqp://127.0.0.1:5672//"
 DEFAULT_CELERY_BACKEND_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_CELERY_QUEUE = "dagster"
 

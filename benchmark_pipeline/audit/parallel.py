@@ -107,7 +107,9 @@ def process_count(files: list[tuple[Path, str]], processes: int | None) -> int:
     core for a release of at least `MIN_PARALLEL_BYTES`."""
     if processes is not None and processes < 1:
         raise ValueError(f"processes is {processes}; at least one process reads the files")
-    if "fork" not in multiprocessing.get_all_start_methods() or len(files) < 2:
+    if ("fork" not in multiprocessing.get_all_start_methods() or len(files) < 2
+            or multiprocessing.current_process().daemon):  # a Celery pool process may not have children
+        return 1
         return 1
     if processes is not None:
         return min(processes, len(files))

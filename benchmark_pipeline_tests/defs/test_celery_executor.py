@@ -52,10 +52,10 @@ def test_the_workers_file_names_the_same_variables_and_task_settings():
 def test_the_workers_file_is_valid_for_dagster_celery(monkeypatch):
     from dagster_celery.cli import get_validated_config
 
-    monkeypatch.setenv("BENCHMARK_CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+    monkeypatch.setenv("BENCHMARK_CELERY_BROKER_URL", "amqp://127.0.0.1:5672//")
     monkeypatch.setenv("BENCHMARK_CELERY_BACKEND_URL", "redis://127.0.0.1:6379/0")
     config = get_validated_config(str(CELERY_YAML))
-    assert config["broker"] == "amqp://guest:guest@127.0.0.1:5672//"
+    assert config["broker"] == "amqp://127.0.0.1:5672//"
     assert config["config_source"]["task_acks_late"] is True
 
 
