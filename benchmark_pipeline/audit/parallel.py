@@ -110,7 +110,6 @@ def process_count(files: list[tuple[Path, str]], processes: int | None) -> int:
     if ("fork" not in multiprocessing.get_all_start_methods() or len(files) < 2
             or multiprocessing.current_process().daemon):  # a Celery pool process may not have children
         return 1
-        return 1
     if processes is not None:
         return min(processes, len(files))
     try:
