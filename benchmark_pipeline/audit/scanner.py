@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from benchmark_pipeline.audit import model
@@ -18,6 +16,7 @@ from benchmark_pipeline.audit.parallel import scan_files
 from benchmark_pipeline.audit.tables import (
     Grid, check_grid, decode_text, index_suppression, memoised_numbers, read_csv, read_parquet, scan_grid_text,
 )
+from benchmark_pipeline.gc_pause import collector_paused
 from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
 
 _MARKUP = (".html", ".htm", ".xhtml", ".svg")
@@ -49,7 +48,8 @@ def audit_release(
     if min_respondents < MIN_RESPONDENTS_FLOOR:
         raise ValueError(f"min_respondents is {min_respondents}; disclosure control never allows fewer than "
                          f"{MIN_RESPONDENTS_FLOOR}")
-    with memoised_normalisation(), memoised_numbers(), _collector_paused():
+    # Millions of short-lived strings and tuples with no cycles: the collector would walk them all for nothing.
+    with memoised_normalisation(), memoised_numbers(), collector_paused():
         return _audit(release_dir, Detectors(forbidden_texts, min_respondents, allowed_emails), min_respondents,
                       processes)
 
@@ -116,22 +116,6 @@ def scan_file(ctx: AuditContext, path: Path, rel: str, grids: dict[str, Grid | N
             ctx.report(rel, "", model.UNAUDITABLE_FILE,
                        f"binary file ({path.suffix or 'no extension'}) cannot be audited; a release holds only "
                        "tables (Parquet, CSV), JSON, HTML, SVG, PNG, workbooks and text files")
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection during the audit: it builds millions of short-lived strings, tuples and
-    lists (page events, cells, stream segments) with no cycles among them, and each collection walks every
-    object of the imported libraries too (a third of the audit's time on a large release). Reference
-    counting still frees them at once; collection resumes afterwards, as the caller had it."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _list_files(ctx: AuditContext, root: Path) -> list[tuple[Path, str]]:

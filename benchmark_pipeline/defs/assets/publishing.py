@@ -9,7 +9,7 @@ from dagster import AssetExecutionContext, Backoff, Jitter, MetadataValue, Retry
 
 from benchmark_pipeline.defs.alerts import quarantine_warning, record_alert
 from benchmark_pipeline.defs.failures import user_facing_failures
-from benchmark_pipeline.defs.gc_pause import collector_paused
+from benchmark_pipeline.gc_pause import collector_paused
 from benchmark_pipeline.defs.metadata import release_metadata
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.defs.partitions import survey_years

@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from benchmark_pipeline.defs.gc_pause import collector_paused
+from benchmark_pipeline.gc_pause import collector_paused
 
 
 def test_pauses_and_resumes_even_when_the_block_fails():
