@@ -276,7 +276,7 @@ def _job_shape_floor(repeat: int) -> tuple[float, list[float]]:
     from dagster import AssetCheckResult, DagsterInstance, asset, asset_check, materialize
 
     from benchmark_pipeline.defs.assets import ALL_ASSETS
-    from benchmark_pipeline.defs.build import ALL_CHECKS
+    from benchmark_pipeline.defs.checks import ALL_CHECKS
 
     def trivial_asset(key, deps):
         @asset(key=key, deps=deps)

@@ -5,21 +5,13 @@ from __future__ import annotations
 from dagster import Definitions, JobDefinition
 
 from benchmark_pipeline.defs.assets import ALL_ASSETS
-from benchmark_pipeline.defs.checks import (
-    disclosure_control,
-    privacy_audit,
-    quarantine_share,
-    validated_schema,
-    validation_warnings,
-)
+from benchmark_pipeline.defs.checks import ALL_CHECKS
 from benchmark_pipeline.defs.executors import executor_for
 from benchmark_pipeline.defs.jobs import YEARLY_JOB_NAME, yearly_benchmark_job
 from benchmark_pipeline.defs.resources import build_resources
 from benchmark_pipeline.defs.schedules import yearly_benchmark_schedule
 from benchmark_pipeline.defs.sensors import benchmark_run_failure_sensor, raw_export_sensor
 from benchmark_pipeline.settings import Settings
-
-ALL_CHECKS = [validated_schema, quarantine_share, validation_warnings, disclosure_control, privacy_audit]
 
 
 def build_definitions(settings: Settings) -> Definitions:
