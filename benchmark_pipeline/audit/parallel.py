@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from benchmark_pipeline.audit.context import AuditContext
+from benchmark_pipeline.forking import can_fork, usable_cores
 
 # Below this many bytes of files, starting a process costs more than it saves (a fork is ~10-30 ms).
 MIN_PARALLEL_BYTES = 2_000_000
@@ -107,15 +107,11 @@ def process_count(files: list[tuple[Path, str]], processes: int | None) -> int:
     core for a release of at least `MIN_PARALLEL_BYTES`."""
     if processes is not None and processes < 1:
         raise ValueError(f"processes is {processes}; at least one process reads the files")
-    if ("fork" not in multiprocessing.get_all_start_methods() or len(files) < 2
-            or multiprocessing.current_process().daemon):  # a Celery pool process may not have children
+    if not can_fork() or len(files) < 2:
         return 1
     if processes is not None:
         return min(processes, len(files))
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cores = os.cpu_count() or 1
+    cores = usable_cores()
     if cores < 2 or sum(_size(path) for path, _ in files) < MIN_PARALLEL_BYTES:
         return 1
     return min(cores, MAX_PROCESSES, len(files))

@@ -14,6 +14,7 @@ import pandas as pd
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from benchmark_pipeline.findings import highlights
+from benchmark_pipeline.forking import can_fork, usable_cores
 from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
 from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
@@ -201,9 +202,8 @@ _FORK_LOCK = threading.Lock()
 
 def _pool(reports: PreparedReports, workers: int | None) -> ProcessPoolExecutor | None:
     if workers is None:
-        workers = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
-                      MAX_WORKERS)
-    if workers < 1 or "fork" not in multiprocessing.get_all_start_methods() or multiprocessing.current_process().daemon:
+        workers = min(usable_cores(), MAX_WORKERS)
+    if workers < 1 or not can_fork():
         return None
     _FORKED.clear()
     _FORKED[os.getpid()] = reports
