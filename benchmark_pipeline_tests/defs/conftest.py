@@ -11,6 +11,7 @@ import pytest
 
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.settings import DEFAULT_DATA_DIR, Settings
+from benchmark_pipeline_tests.defs.celery_workers import profile_databases  # noqa: F401 (the Celery tests' fixture)
 
 OLD = 3600.0  # seconds: files older than the sensor's settle time
 

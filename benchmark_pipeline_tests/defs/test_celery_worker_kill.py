@@ -16,7 +16,7 @@ import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
 from benchmark_pipeline.release import ReleaseStore
-from benchmark_pipeline_tests.defs.celery_workers import (  # noqa: F401  (profile_databases: a fixture)
+from benchmark_pipeline_tests.defs.celery_workers import (
     PG_INSTANCE_CONFIG,
     assert_same_release,
     celery_environment,
@@ -24,7 +24,6 @@ from benchmark_pipeline_tests.defs.celery_workers import (  # noqa: F401  (profi
     celery_workers_of,
     new_queue_name,
     pg_environment,
-    profile_databases,
 )
 from benchmark_pipeline_tests.reliability.helpers import cli_command, cli_env
 
