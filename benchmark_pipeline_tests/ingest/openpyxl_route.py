@@ -8,18 +8,18 @@ the formula scan are the production ones (they run before either reader).
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from benchmark_pipeline.ingest.errors import LayoutError, UnreadableExportError
-from benchmark_pipeline.ingest.raw import header_key, unique_header
+from benchmark_pipeline.ingest.raw import unique_header
 from benchmark_pipeline.ingest.workbook import (
-    HIDDEN_STATES,
     MAX_ROWS_ABOVE_HEADER,
     MAX_TITLE_CELLS,
+    Sheet,
+    WorkbookSource,
     cell_text,
     check_archive,
     formula_refusal,
@@ -90,60 +90,20 @@ def sheet_frame(ws, path: Path) -> pd.DataFrame:
     return frame
 
 
-def _quoted(titles: list[str]) -> str:
-    return ", ".join(repr(t) for t in titles)
+class OpenpyxlSource(WorkbookSource):
+    """The workbook source the layouts read, its sheets listed and read by openpyxl. Which sheet is chosen is
+    the production rule (`WorkbookSource`), applied to the sheet list openpyxl gives."""
+
+    def frame(self, sheet: Sheet) -> pd.DataFrame:
+        if sheet.title not in self.frames:
+            self.frames[sheet.title] = sheet_frame(self.workbook[sheet.title], self.path)
+        return self.frames[sheet.title]
 
 
-@dataclass
-class OpenpyxlSource:
-    """The workbook source the layouts read, as openpyxl gave it."""
-
-    path: Path
-    workbook: object
-    frames: dict[str, pd.DataFrame] = field(default_factory=dict)
-    looked_at: dict[str, str] = field(default_factory=dict)
-
-    def sheet(self, name: str):
-        title = next((t for t in self.workbook.sheetnames if t.strip().casefold() == name.casefold()), None)
-        if title is None:
-            return None
-        self.looked_at.setdefault(title, "")
-        return self.workbook[title]
-
-    def first_visible_sheet(self):
-        worksheets = self.workbook.worksheets
-        if not worksheets:
-            raise UnreadableExportError("the workbook has no sheets", file=self.path)
-        ws = next((ws for ws in worksheets if ws.sheet_state not in HIDDEN_STATES), None)
-        if ws is None:
-            raise UnreadableExportError(
-                f"every sheet of the workbook is hidden ({_quoted([w.title for w in worksheets])}); unhide the "
-                "sheet that holds the answers, save, and try again",
-                file=self.path,
-            )
-        self.looked_at.setdefault(ws.title, "the first visible sheet")
-        return ws
-
-    @property
-    def sheets_looked_at(self) -> str:
-        if not self.looked_at:
-            return ""
-        titles = list(self.looked_at)
-        hidden = [ws.title for ws in self.workbook.worksheets if ws.sheet_state in HIDDEN_STATES]
-        unread = [t for t in self.workbook.sheetnames if t not in self.looked_at and t not in hidden]
-        notes = [how for how in self.looked_at.values() if how]
-        notes += [f"not read: {_quoted(unread)}"] if unread else []
-        notes += [f"hidden: {_quoted(hidden)}"] if hidden else []
-        what = f"sheet {titles[0]!r}" if len(titles) == 1 else f"sheets {_quoted(titles)}"
-        return f"{what} ({'; '.join(notes)})" if notes else what
-
-    def frame(self, ws) -> pd.DataFrame:
-        if ws.title not in self.frames:
-            self.frames[ws.title] = sheet_frame(ws, self.path)
-        return self.frames[ws.title]
-
-    def header(self, ws) -> set[str]:
-        return {header_key(c) for c in self.frame(ws).columns if c != "source_row"}
+def _sheets(wb) -> list[Sheet]:
+    """Every sheet in workbook order, as openpyxl lists it (chart sheets are not among its worksheets)."""
+    worksheets = {ws.title for ws in wb.worksheets}
+    return [Sheet(title, wb[title].sheet_state, title in worksheets) for title in wb.sheetnames]
 
 
 @contextmanager
@@ -156,7 +116,7 @@ def open_openpyxl_source(path: Path):
     except Exception as exc:
         raise UnreadableExportError(f"not a readable .xlsx workbook ({type(exc).__name__})", file=path) from None
     try:
-        yield OpenpyxlSource(path, wb)
+        yield OpenpyxlSource(path, wb, _sheets(wb))
     except (UnreadableExportError, LayoutError):
         raise
     except Exception as exc:

@@ -40,8 +40,7 @@ def sheet_frames(path: Path, opener) -> dict[str, object]:
     out: dict[str, object] = {}
     try:
         with opener(path) as source:
-            titles = [s.title for s in (source.workbook.worksheets if opener is open_openpyxl_source
-                                        else source.worksheets)]
+            titles = [s.title for s in source.worksheets]
             for title in titles:
                 try:
                     out[title] = source.frame(source.sheet(title))
