@@ -118,6 +118,10 @@ def test_the_corpus_reads_the_same(case, tmp_path, instrument_2023, instrument_2
 
 # ------------------------------------------------------------------------- generated workbooks
 
+def _to_milliseconds(value):
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
 HEADERS = ["respondentid", "ID", "Starttidspunkt", "kommune", "Mail", "s_1", "noter", "ID ", "2024", "source_row"]
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")), max_size=8).filter(
     lambda s: "_x" not in s)  # `_x000D_` is how Excel escapes a character: openpyxl writes it unescaped
@@ -128,9 +132,11 @@ cell = st.one_of(
     st.integers(-10**15, 10**15),
     st.floats(allow_nan=False, allow_infinity=False, width=64),
     st.booleans(),
-    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(9999, 12, 31)),
+    # Excel keeps a time to the millisecond; a finer one is rounded by each reader in its own way near a
+    # half millisecond (seen: 46.2305 s in the year 3015 read as .230 by openpyxl and .231 by calamine).
+    st.datetimes(min_value=dt.datetime(1900, 3, 1), max_value=dt.datetime(9999, 12, 31)).map(_to_milliseconds),
     st.dates(min_value=dt.date(1900, 3, 1)),
-    st.times(),
+    st.times().map(_to_milliseconds),
 )
 header = st.one_of(st.none(), st.sampled_from(HEADERS), text.filter(lambda s: s.strip() or not s))
 
