@@ -9,52 +9,20 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from benchmark_pipeline.instrument import MAX_RANK
 from benchmark_pipeline.ingest.layouts.forms import MSFORMS_XLSX
-from benchmark_pipeline.ingest.values import (
-    INVALID_CODE,
-    NA_CODE,
-    Problems,
-    invalid_messages,
-    na_str,
-    option_codes,
-    option_lookup,
-    rank_rules,
-)
+from benchmark_pipeline.ingest.values import Problems, rank_rules
 
 
 def reference_entries(layout, q, s, column, instrument, problems):
-    """Every row's `;`-joined entries decoded, row by row of tokens."""
-    n = len(s)
-    tokens = s.reset_index(drop=True).str.split(";").explode()
-    tokens = tokens.str.strip()
-    tokens = tokens[tokens.notna() & (tokens != "")]
-    has_answer = np.zeros(n, dtype=bool)
-    has_answer[tokens.index.to_numpy(dtype=np.int64)] = True
+    """Every row's `;`-joined entries decoded as they stand, each row its own cell (the decoder before distinct
+    cells; the token decoding is the layout's own)."""
+    values, has_answer, texts = layout._distinct_entries(q, s.reset_index(drop=True), column, instrument, problems)
+    values = np.asfortranarray(values)
     if q.kind == "ranked":
-        order = tokens.groupby(level=0).cumcount().to_numpy()
-        tokens = tokens[order < MAX_RANK]
-        order = order[order < MAX_RANK]
-    idx = option_codes(tokens, option_lookup(q, layout, instrument))
-    rows = tokens.index.to_numpy(dtype=np.int64)
-    unknown = idx == INVALID_CODE
-    texts = na_str(n)
-    if unknown.any():
-        if q.has_andet:
-            idx[unknown] = q.option_ids.index("andet")
-            texts = tokens[unknown].groupby(level=0).agg("; ".join).reindex(range(n)).astype("str")
-        else:
-            problems.add(rows[unknown], column, "invalid_value", invalid_messages(tokens, np.flatnonzero(unknown), q,
-                                                                                   layout))
-    ok = idx >= 0
-    if q.kind == "multi":
-        values = np.zeros((n, len(q.options)), dtype=np.int8, order="F")
-        values[rows[ok], idx[ok]] = 1
-    else:
-        values = np.full((n, MAX_RANK), NA_CODE, dtype=np.int16, order="F")
-        values[rows[ok], order[ok]] = idx[ok]
         rank_rules(values, q, column, problems)
-    return values, has_answer, texts if q.has_andet else None
+    if not q.has_andet:
+        return values, has_answer, None
+    return values, has_answer, pd.Series(texts or [None] * len(s), dtype="str")
 
 
 @st.composite
