@@ -16,6 +16,7 @@ DEFAULT_DATA_DIR = REPO_ROOT / "data"
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "output"
 MIN_RESPONDENTS_FLOOR = 5  # disclosure control: never publish a value resting on fewer respondents
 DEFAULT_MAX_QUARANTINE_SHARE = 0.20
+FIRST_SURVEY_YEAR = 2023  # LIFA's survey; the first yearly partition
 
 
 # The environment variable behind each setting.
@@ -31,6 +32,7 @@ ENVIRONMENT = {
     "celery_broker_url": "BENCHMARK_CELERY_BROKER_URL",
     "celery_backend_url": "BENCHMARK_CELERY_BACKEND_URL",
     "celery_queue": "BENCHMARK_CELERY_QUEUE",
+    "last_survey_year": "BENCHMARK_LAST_SURVEY_YEAR",
 }
 
 # Where the yearly job's steps run (docs/operations.md): in this process (the embedded default), or as
@@ -76,6 +78,10 @@ class Settings:
     celery_broker_url: str = DEFAULT_CELERY_BROKER_URL
     celery_backend_url: str = DEFAULT_CELERY_BACKEND_URL
     celery_queue: str = DEFAULT_CELERY_QUEUE  # the workers listen on it (`make workers`)
+    # None: the yearly partitions end with the current year. Set, they end with this year (benchmarks and
+    # rehearsals of synthetic later years); read when the definitions load, so every process of a
+    # deployment (webserver, daemon, workers, CLI) must see the same value.
+    last_survey_year: int | None = None
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
@@ -86,6 +92,10 @@ class Settings:
             raise SettingsError(
                 f"min_respondents is {self.min_respondents}; disclosure control never allows fewer than "
                 f"{MIN_RESPONDENTS_FLOOR}"
+            )
+        if self.last_survey_year is not None and self.last_survey_year < FIRST_SURVEY_YEAR:
+            raise SettingsError(
+                f"BENCHMARK_LAST_SURVEY_YEAR is {self.last_survey_year}; the first survey year is {FIRST_SURVEY_YEAR}"
             )
         if not 0 <= self.max_quarantine_share <= 1:
             raise SettingsError(f"max_quarantine_share must be between 0 and 1, not {self.max_quarantine_share}")
@@ -132,7 +142,7 @@ class Settings:
         env = os.environ if environ is None else environ
         convert = {
             "data_dir": Path, "output_dir": Path, "dagster_io_base": Path,
-            "min_respondents": int, "max_quarantine_share": float,
+            "min_respondents": int, "max_quarantine_share": float, "last_survey_year": int,
         }
         values: dict = {}
         for field, name in ENVIRONMENT.items():

@@ -52,3 +52,12 @@ def test_a_flag_overrides_the_stored_values_folder(tmp_path):
     settings = Settings.from_env(environ={"BENCHMARK_DAGSTER_IO_DIR": "/elsewhere"}, dagster_io_base=tmp_path / "io")
     assert settings.dagster_io_dir == (tmp_path / "io").resolve()
     assert isinstance(settings.dagster_io_dir, Path)
+
+
+def test_the_last_survey_year_is_a_year_from_the_first_survey_on():
+    assert Settings.from_env(environ={}).last_survey_year is None
+    assert Settings.from_env(environ={"BENCHMARK_LAST_SURVEY_YEAR": "2032"}).last_survey_year == 2032
+    with pytest.raises(SettingsError, match="first survey year is 2023"):
+        Settings.from_env(environ={"BENCHMARK_LAST_SURVEY_YEAR": "2022"})
+    with pytest.raises(SettingsError, match="BENCHMARK_LAST_SURVEY_YEAR must be a number, not 'next'"):
+        Settings.from_env(environ={"BENCHMARK_LAST_SURVEY_YEAR": "next"})
