@@ -12,9 +12,9 @@ The wall times, their ratio and where the time went (from the runs' event logs) 
 to bench/work/scale/results.json. Synthetic exports are generated beforehand in separate processes and
 reused. Needs RabbitMQ, Redis and PostgreSQL on this machine (docs/operations.md).
 
-Years: as many as asked (--years, default 10) of those the yearly partitions have, starting in 2023; the
-partitions end with the current year (`end_offset=1`), so on a 2026 clock there are four (2023-2026),
-and the run says so.
+Years: as many as asked (--years, default 10), starting with the first survey year; both sides run with
+`BENCHMARK_LAST_SURVEY_YEAR` set to the last of them, so the yearly partitions reach it (they otherwise end
+with the current year).
 """
 
 from __future__ import annotations
@@ -40,10 +40,10 @@ SEED = 15
 PG_ADMIN_URL = os.environ.get("BENCHMARK_TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 
-def available_years(wanted: int) -> list[int]:
-    from benchmark_pipeline.defs.partitions import survey_years
+def synthetic_years(wanted: int) -> list[int]:
+    from benchmark_pipeline.settings import FIRST_SURVEY_YEAR
 
-    return [int(key) for key in survey_years.get_partition_keys()][:wanted]
+    return list(range(FIRST_SURVEY_YEAR, FIRST_SURVEY_YEAR + wanted))
 
 
 def prepare_data(years: list[int], respondents: int) -> Path:
@@ -99,8 +99,9 @@ def pg_database(prefix: str):
 
 
 @contextmanager
-def environment(tag: str, data: Path):
-    """DAGSTER_HOME on a fresh PostgreSQL instance, a fresh PostgreSQL warehouse and output folder."""
+def environment(tag: str, data: Path, years: list[int]):
+    """DAGSTER_HOME on a fresh PostgreSQL instance, a fresh PostgreSQL warehouse and output folder, and
+    yearly partitions reaching the last synthetic year."""
     with pg_database(f"bp_scale_{tag}_instance") as instance, pg_database(f"bp_scale_{tag}_warehouse") as warehouse:
         home = WORK / tag / "dagster_home"
         out = WORK / tag / "output"
@@ -119,6 +120,7 @@ def environment(tag: str, data: Path):
             "BENCHMARK_DATA_DIR": str(data),
             "BENCHMARK_OUTPUT_DIR": str(out),
             "BENCHMARK_WAREHOUSE_URL": warehouse.render_as_string(hide_password=False),
+            "BENCHMARK_LAST_SURVEY_YEAR": str(max(years)),
         })
         yield env
 
@@ -282,18 +284,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--years", type=int, default=10, help="synthetic years wanted (default 10)")
     parser.add_argument("--respondents", type=int, default=RESPONDENTS)
     args = parser.parse_args(argv)
-    years = available_years(args.years)
-    if len(years) < args.years:
-        print(f"note: {args.years} years asked, but the yearly partitions hold {len(years)} "
-              f"({years[0]}-{years[-1]}: they end with the current year); running those")
+    years = synthetic_years(args.years)
     WORK.mkdir(parents=True, exist_ok=True)
     t = time.perf_counter()
     data = prepare_data(years, args.respondents)
     print(f"data: {len(years)} years x {args.respondents:,} respondents in {data} ({time.perf_counter() - t:.0f} s)")
-    with environment("in_process", data) as env:
+    with environment("in_process", data, years) as env:
         sequential = in_process(env, years)
     print(f"in process, one year after another: {sequential['wall_s']:.1f} s")
-    with environment("celery", data) as env:
+    with environment("celery", data, years) as env:
         celery = on_celery(env, years)
     print(f"Celery, two workers, every year at once: {celery['wall_s']:.1f} s")
     same = sequential["releases"] == celery["releases"]
