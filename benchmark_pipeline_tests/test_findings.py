@@ -234,12 +234,16 @@ def check_year(tables, instrument, kommuner, year) -> dict[str, list[Finding]]:
 # -- the published samples ----------------------------------------------------------------------------
 
 def test_every_sentence_on_the_published_samples_states_its_numbers(published, instruments, kommuner):
-    seen = Counter()
+    seen, significant = Counter(), Counter()
     for year in YEARS:
         result = check_year(published[year], instruments[year], kommuner, year)
         seen.update(f.kind for found in result.values() for f in found)
+        significant.update((f.geography_level, f.kind) for found in result.values() for f in found if f.significant)
     assert seen["top_barrier"] >= 3 and seen["level"] >= 6 and seen["versus_national"] >= 1
     assert seen["group_extreme"] >= 1
+    # the samples' story is told: significant changes nationally and in a kommune, each in a checked sentence
+    assert significant["national", "change_previous_year"] and significant["national", "change_first_year"], significant
+    assert significant["kommune", "change_first_year"] and significant["kommune", "trend"], significant
 
 
 def future_tables(published, year: int) -> dict[str, pd.DataFrame]:

@@ -38,6 +38,8 @@ class YearProfile:
     - `kommune_respondents`: kommuner whose number of respondents a designed sample fixes, as an inclusive
       range per kommune code (the shipped samples draw each count from its range); the other kommuner are
       drawn around them.
+    - `kommune_multi`: a kommune's own story in a shipped sample: per kommune code, multi-select question
+      and option, the share of its respondents who tick it (the national count stays the profile's).
     """
 
     single: dict[str, dict[str, float]]
@@ -52,6 +54,7 @@ class YearProfile:
     pii_comment_share: float = 0.05
     andet_text_share: float = 0.6
     kommune_respondents: dict[str, tuple[int, int]] = field(default_factory=dict)
+    kommune_multi: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
 
     def with_(self, **changes) -> "YearProfile":
         return replace(self, **changes)
@@ -135,6 +138,9 @@ PROFILE_2025 = PROFILE_2024.with_(
                              "teams": 0.60},
     },
     barrier_weights={**PROFILE_2024.barrier_weights, "ledelse": 7.5, "tid": 8.0, "ny_teknologi": 4.2},
+    # København has taken data into its implementation work: a change since 2023 its page can call a rise
+    # (significant within its family), where the other kommuner's changes are within the noise.
+    kommune_multi={"101": {"use_contexts": {"implementering": 0.88}}},
     # Microsoft Forms makes the respondent order every option, so a partial ranking cannot occur.
     ranked_counts=(0.02, 0.0, 0.0, 0.98),
 )

@@ -241,6 +241,34 @@ def _fix_multi(rng, frame: pd.DataFrame, q: Question, probs: Mapping[str, float]
         frame[col] = m[:, j]
 
 
+def _plant_kommune_shares(rng, frame: pd.DataFrame, q: Question, shares: Mapping[str, Mapping[str, float]],
+                          exclusive: str | None) -> None:
+    """Give kommuner their own share of options of multi-select `q` (`YearProfile.kommune_multi`), keeping
+    every national count: each tick added in the kommune is taken from a respondent elsewhere, and each one
+    taken there is given elsewhere (nobody who answered ends up with none)."""
+    cols = [f"{q.id}__{o}" for o in q.option_ids]
+    m = frame[cols].to_numpy(dtype=np.int8, copy=True)
+    eligible = m.any(axis=1)
+    if exclusive in q.option_ids:
+        eligible &= m[:, q.option_ids.index(exclusive)] == 0
+    kommune = frame["kommune"].astype(str).to_numpy()
+    for code, options in shares.items():
+        here = eligible & (kommune == code)
+        elsewhere = eligible & (kommune != code)
+        for option, share in options.items():
+            j = q.option_ids.index(option)
+            change = int(np.floor(share * here.sum() + 0.5)) - int(m[here, j].sum())
+            if change == 0:
+                continue
+            gain, lose = (here, elsewhere) if change > 0 else (elsewhere, here)
+            add = rng.choice(np.flatnonzero(gain & (m[:, j] == 0)), size=abs(change), replace=False)
+            take = rng.choice(np.flatnonzero(lose & (m[:, j] == 1) & (m.sum(axis=1) > 1)), size=abs(change),
+                              replace=False)
+            m[add, j], m[take, j] = 1, 0
+    for j, col in enumerate(cols):
+        frame[col] = m[:, j]
+
+
 def _drop_own_text_not_chosen(frame: pd.DataFrame, instrument: YearInstrument) -> None:
     """After the marginals are fixed, an own "Andet" text stays only where `andet` is still chosen."""
     for q in instrument.questions:
@@ -411,6 +439,10 @@ def build_sample_year(
     else:  # pragma: no cover - the profile makes this practically impossible
         raise RuntimeError(f"could not draw a {survey_year} sample with the article's figure orders and a ranking "
                            "near its profile")
+    for q in instrument.of_kind("multi"):  # after the draws, so the national figures are the same
+        planted = {code: questions[q.id] for code, questions in profile.kommune_multi.items() if q.id in questions}
+        if planted:
+            _plant_kommune_shares(rng, valid, q, planted, profile.exclusive.get(q.id, (None, 0.0))[0])
     _ensure_free_text(rng, valid, instrument, survey_year)
     nonresp = _nonresponse_rows(valid, [codes[i] for i in rng.integers(0, len(codes), size=spec.nonresponses)])
     frame = pd.concat([valid, nonresp], ignore_index=True)
@@ -502,6 +534,12 @@ def write_sample_year(survey_year: int, data_dir: Path | None = None, seed: int 
     large = ", ".join(f"{names[k]} {int(per_kommune.get(k, 0))}" for k in profile_for(survey_year).kommune_respondents)
     large_da = f"Store kommuner med mange svar hvert år (respondenter i {survey_year}): {large}."
     large_en = f"Large kommuner with many respondents every year (respondents in {survey_year}): {large}."
+    for code, questions in profile_for(survey_year).kommune_multi.items():
+        for qid, options in questions.items():
+            labels = {o.id: o.label for o in instrument.question(qid).options}
+            told = ", ".join(f"»{labels[o]}« {share * 100:.0f}" for o, share in options.items())
+            large_da += f" {names[code]}s egen historie i {survey_year}: {told} % af svarene ({qid})."
+            large_en += f" {names[code]}'s own story in {survey_year}: {told}% of its answers ({qid})."
     layout = BY_NAME[instrument.layout]
     encoding = "—" if layout.kind is not TEXT else (
         f"{spec.encoding}, `{spec.separator}`" + (", CRLF" if spec.newline == "\r\n" else ""))

@@ -209,6 +209,29 @@ def test_marginals_are_the_profiles(samples, year):
     assert (np.abs(drawn - top) <= 2 * np.sqrt(top * (1 - top) / n) + 1 / n).all()
 
 
+def test_a_kommune_tells_its_own_story(samples):
+    """2025: København's own share of an option is the profile's (`kommune_multi`), while the national count
+    stays the profile's (test_marginals_are_the_profiles); in 2023 it was far lower, so its page has a rise
+    to tell (test_findings.py checks that the release calls it significant)."""
+    planted = profile_for(2025).kommune_multi
+    assert planted, "the 2025 profile plants no kommune story"
+    for year in (2023, 2025):
+        instrument, valid = _valid(samples, year)
+        for code, questions in planted.items():
+            for qid, options in questions.items():
+                excl = profile_for(year).exclusive.get(qid, (None, 0))[0]
+                block = valid[[f"{qid}__{o}" for o in instrument.question(qid).option_ids]]
+                rows = (valid["kommune"] == code) & (block.sum(axis=1) > 0)
+                if excl:
+                    rows &= block[f"{qid}__{excl}"] == 0
+                for option, share in options.items():
+                    ticked = int(block.loc[rows, f"{qid}__{option}"].sum())
+                    if year == 2025:
+                        assert ticked == int(np.floor(share * rows.sum() + 0.5)), (code, qid, option)
+                    else:  # 2023 is as drawn: far below, so the rise is the kommune's story
+                        assert ticked / rows.sum() < min(options.values()) - 0.4, (code, qid, option, ticked)
+
+
 def test_expected_ranked_shares_add_up(instrument_2024):
     profile = profile_for(2024)
     first, top = expected_ranked_shares(instrument_2024.question("barriers"), profile)
