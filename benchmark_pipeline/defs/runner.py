@@ -139,11 +139,14 @@ def run_year(settings: Settings, survey_year: int, instance: DagsterInstance | N
     """Materialise every asset and check of one survey year through Dagster (in this process, or on the
     Celery workers when the settings say so)."""
     job = build_definitions(settings).resolve_job_def("yearly_benchmark")
-    if str(survey_year) not in job.partitions_def.get_partition_keys():
+    keys = job.partitions_def.get_partition_keys()
+    if str(survey_year) not in keys:
         return YearOutcome(
             survey_year=survey_year,
             exit_code=EXIT_INPUT,
-            messages=[f"{survey_year} is not a survey year the pipeline can run yet (partitions start in 2023 and end next year)"],
+            messages=[f"{survey_year} is not a survey year the pipeline can run: the yearly partitions are "
+                      f"{keys[0]}-{keys[-1]} (they end with the current year, or with BENCHMARK_LAST_SURVEY_YEAR "
+                      "when it is set)"],
         )
     missing = missing_inputs(settings, survey_year)
     if missing is not None:
