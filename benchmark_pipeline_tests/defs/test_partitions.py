@@ -49,3 +49,17 @@ def test_the_setting_reaches_the_jobs_partitions_when_the_definitions_load():
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == ",".join(str(y) for y in range(2023, 2033))
+
+
+def test_a_year_outside_the_partitions_is_refused_with_the_years_and_the_setting(tmp_path):
+    from benchmark_pipeline.defs.runner import run_year
+    from benchmark_pipeline.errors import EXIT_INPUT
+    from benchmark_pipeline.settings import Settings
+
+    this_year = datetime.now(ZoneInfo(TIMEZONE)).year
+    outcome = run_year(Settings(output_dir=tmp_path / "out"), this_year + 5)
+    assert outcome.exit_code == EXIT_INPUT
+    [message] = outcome.messages
+    assert f"the yearly partitions are {FIRST_SURVEY_YEAR}-{this_year}" in message
+    assert "BENCHMARK_LAST_SURVEY_YEAR" in message
+    assert not (tmp_path / "out" / "releases").exists()
