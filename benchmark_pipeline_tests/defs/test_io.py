@@ -41,8 +41,10 @@ def frames(repeat: int = 1) -> dict[str, pd.DataFrame]:
     }
     if repeat == 1:
         return small
-    big = {name: (pd.concat([frame] * repeat, ignore_index=True) if name not in ("indexed", "sliced")
-                  else frame) for name, frame in small.items()}
+    def repeated(frame: pd.DataFrame) -> pd.DataFrame:  # the frame `repeat` times over, a fresh RangeIndex
+        return frame.iloc[np.tile(np.arange(len(frame)), repeat)].reset_index(drop=True)
+
+    big = {name: repeated(frame) if name not in ("indexed", "sliced") else frame for name, frame in small.items()}
     big["text_index"] = big["mixed"].set_index("id")
     big["offset_range"] = big["mixed"].iloc[5:]
     return big
