@@ -52,7 +52,7 @@ bench: install $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/python -m bench
 
 # Ten synthetic years in process vs on two Celery workers (docs/performance.md "Scaling out"); needs
-# RabbitMQ, Redis and PostgreSQL (see docs/operations.md). Several minutes.
+# RabbitMQ, Redis and PostgreSQL (see docs/operations.md). About 12 minutes.
 bench-scale: install
 	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
