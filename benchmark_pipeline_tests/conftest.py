@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -95,14 +96,26 @@ class PublishedSamples:
 
 
 @pytest.fixture(scope="session")
-def published_samples(tmp_path_factory) -> PublishedSamples:
+def published_samples(tmp_path_factory, worker_id) -> PublishedSamples:
     """`benchmark-pipeline run --all` on the shipped data folder into a fresh output folder (a real process,
-    the SQLite warehouse): the reference every other way of running (UI, backfills, the daemon) must equal."""
+    the SQLite warehouse): the reference every other way of running (UI, backfills, the daemon) must equal.
+
+    Published once per test run: pytest-xdist's workers share one (the first to need it publishes, under a
+    lock, and the others wait for it), so its half-minute is not paid by every worker."""
+    from filelock import FileLock
+
     from benchmark_pipeline_tests.reliability.helpers import run_cli
 
-    out = tmp_path_factory.mktemp("published-samples") / "output"
-    result = run_cli("run", "--all", "--data-dir", DEFAULT_DATA_DIR, "--output-dir", out)
-    assert result.returncode == 0, result.stdout + result.stderr
-    ids = dict(re.findall(r"^(\d{4}): published (\S+)$", result.stdout, flags=re.MULTILINE))
-    assert sorted(ids) == ["2023", "2024", "2025"], result.stdout
-    return PublishedSamples(out, {int(year): release_id for year, release_id in ids.items()})
+    base = tmp_path_factory.getbasetemp()
+    root = base if worker_id == "master" else base.parent  # the parent: shared by the workers of one run
+    shared = root / "published-samples"
+    with FileLock(str(root / "published-samples.lock")):
+        done = shared / "release_ids.json"
+        if not done.exists():
+            result = run_cli("run", "--all", "--data-dir", DEFAULT_DATA_DIR, "--output-dir", shared / "output")
+            assert result.returncode == 0, result.stdout + result.stderr
+            ids = dict(re.findall(r"^(\d{4}): published (\S+)$", result.stdout, flags=re.MULTILINE))
+            assert sorted(ids) == ["2023", "2024", "2025"], result.stdout
+            done.write_text(json.dumps(ids), encoding="utf-8")
+        ids = json.loads(done.read_text(encoding="utf-8"))
+    return PublishedSamples(shared / "output", {int(year): release_id for year, release_id in ids.items()})
