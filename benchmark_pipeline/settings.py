@@ -95,7 +95,7 @@ class Settings:
             )
         if self.last_survey_year is not None and self.last_survey_year < FIRST_SURVEY_YEAR:
             raise SettingsError(
-                f"BENCHMARK_LAST_SURVEY_YEAR is {self.last_survey_year}; the first survey year is {FIRST_SURVEY_YEAR}"
+                f"{ENVIRONMENT['last_survey_year']} is {self.last_survey_year}; the first survey year is {FIRST_SURVEY_YEAR}"
             )
         if not 0 <= self.max_quarantine_share <= 1:
             raise SettingsError(f"max_quarantine_share must be between 0 and 1, not {self.max_quarantine_share}")

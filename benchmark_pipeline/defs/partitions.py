@@ -10,7 +10,6 @@ from dagster import TimeWindowPartitionsDefinition
 from benchmark_pipeline.settings import FIRST_SURVEY_YEAR, Settings
 
 TIMEZONE = "Europe/Copenhagen"
-__all__ = ["FIRST_SURVEY_YEAR", "survey_years", "survey_years_until"]
 
 
 def survey_years_until(last: int | None, now: datetime | None = None) -> TimeWindowPartitionsDefinition:

@@ -145,8 +145,8 @@ def run_year(settings: Settings, survey_year: int, instance: DagsterInstance | N
             survey_year=survey_year,
             exit_code=EXIT_INPUT,
             messages=[f"{survey_year} is not a survey year the pipeline can run: the yearly partitions are "
-                      f"{keys[0]}-{keys[-1]} (they end with the current year, or with BENCHMARK_LAST_SURVEY_YEAR "
-                      "when it is set)"],
+                      f"{keys[0]}-{keys[-1]} (they end with the current year, or with "
+                      f"{ENVIRONMENT['last_survey_year']} when it is set)"],
         )
     missing = missing_inputs(settings, survey_year)
     if missing is not None:

@@ -22,11 +22,11 @@ from dagster import (
 )
 
 from benchmark_pipeline.defs.jobs import yearly_benchmark_job
-from benchmark_pipeline.defs.partitions import FIRST_SURVEY_YEAR, survey_years
+from benchmark_pipeline.defs.partitions import survey_years
 from benchmark_pipeline.defs.resources import BenchmarkSettings
 from benchmark_pipeline.publication import missing_inputs
 from benchmark_pipeline.defs.tags import TRIGGER_TAG
-from benchmark_pipeline.settings import Settings
+from benchmark_pipeline.settings import FIRST_SURVEY_YEAR, Settings
 
 SCHEDULE_TIMEZONE = "Europe/Copenhagen"
 # 06:00 on 1 December: after the autumn survey has closed and the export has been delivered.

@@ -8,8 +8,8 @@ import sys
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from benchmark_pipeline.defs.partitions import FIRST_SURVEY_YEAR, TIMEZONE, survey_years_until
-from benchmark_pipeline.settings import REPO_ROOT
+from benchmark_pipeline.defs.partitions import TIMEZONE, survey_years_until
+from benchmark_pipeline.settings import FIRST_SURVEY_YEAR, REPO_ROOT
 
 
 def years(partitions) -> list[int]:
