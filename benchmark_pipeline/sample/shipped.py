@@ -215,16 +215,23 @@ def _fix_single(rng, frame: pd.DataFrame, qid: str, option_ids: tuple[str, ...],
     frame[qid] = pd.Categorical.from_codes(codes, categories=list(option_ids))
 
 
-def _fix_multi(rng, frame: pd.DataFrame, q: Question, probs: Mapping[str, float], exclusive: str | None) -> None:
-    """Make the ticks of each option of multi-select `q` exact: round(p x n) of the n respondents who
-    answered it without its exclusive option (those are left as drawn). Ticks are added to random
-    respondents without one, or taken from random respondents with another tick left (so nobody who
-    answered ends up with none)."""
+def _ticks(frame: pd.DataFrame, q: Question, exclusive: str | None) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The columns of multi-select `q`, a copy of their ticks, and which respondents answered it without its
+    exclusive option (the ones whose ticks the marginals are made of)."""
     cols = [f"{q.id}__{o}" for o in q.option_ids]
     m = frame[cols].to_numpy(dtype=np.int8, copy=True)
     eligible = m.any(axis=1)
     if exclusive in q.option_ids:
         eligible &= m[:, q.option_ids.index(exclusive)] == 0
+    return cols, m, eligible
+
+
+def _fix_multi(rng, frame: pd.DataFrame, q: Question, probs: Mapping[str, float], exclusive: str | None) -> None:
+    """Make the ticks of each option of multi-select `q` exact: round(p x n) of the n respondents who
+    answered it without its exclusive option (those are left as drawn). Ticks are added to random
+    respondents without one, or taken from random respondents with another tick left (so nobody who
+    answered ends up with none)."""
+    cols, m, eligible = _ticks(frame, q, exclusive)
     n = int(eligible.sum())
     for j, o in enumerate(q.option_ids):
         if o == exclusive:
@@ -246,11 +253,7 @@ def _plant_kommune_shares(rng, frame: pd.DataFrame, q: Question, shares: Mapping
     """Give kommuner their own share of options of multi-select `q` (`YearProfile.kommune_multi`), keeping
     every national count: each tick added in the kommune is taken from a respondent elsewhere, and each one
     taken there is given elsewhere (nobody who answered ends up with none)."""
-    cols = [f"{q.id}__{o}" for o in q.option_ids]
-    m = frame[cols].to_numpy(dtype=np.int8, copy=True)
-    eligible = m.any(axis=1)
-    if exclusive in q.option_ids:
-        eligible &= m[:, q.option_ids.index(exclusive)] == 0
+    cols, m, eligible = _ticks(frame, q, exclusive)
     kommune = frame["kommune"].astype(str).to_numpy()
     for code, options in shares.items():
         here = eligible & (kommune == code)
@@ -531,10 +534,11 @@ def write_sample_year(survey_year: int, data_dir: Path | None = None, seed: int 
         headline_da = headline_en = ""
     per_kommune = frame.loc[responded, "kommune"].value_counts()
     names = dict(zip(kommuner.table["kommune_kode"], kommuner.table["kommune_navn"]))
-    large = ", ".join(f"{names[k]} {int(per_kommune.get(k, 0))}" for k in profile_for(survey_year).kommune_respondents)
+    profile = profile_for(survey_year)
+    large = ", ".join(f"{names[k]} {int(per_kommune.get(k, 0))}" for k in profile.kommune_respondents)
     large_da = f"Store kommuner med mange svar hvert år (respondenter i {survey_year}): {large}."
     large_en = f"Large kommuner with many respondents every year (respondents in {survey_year}): {large}."
-    for code, questions in profile_for(survey_year).kommune_multi.items():
+    for code, questions in profile.kommune_multi.items():
         for qid, options in questions.items():
             labels = {o.id: o.label for o in instrument.question(qid).options}
             told = ", ".join(f"»{labels[o]}« {share * 100:.0f}" for o, share in options.items())
