@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,10 +24,6 @@ from benchmark_pipeline_tests.release.conftest import temporary_pg_database
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.timeout(1200)]
 
-JOB_RUNS = """
-query Runs { runsOrError(filter: {tags: [{key: "dagster/backfill", value: "%s"}]}) {
-  ... on Runs { results { runId status tags { key value } } } } }
-"""
 
 
 def partition_of(run: dict) -> str:
@@ -69,14 +64,8 @@ def test_a_backfill_of_every_partition_publishes_every_year_oldest_first(dagster
     )
     assert result.returncode == 0, result.stdout + result.stderr
     job_backfill = graphql(server.base, "{ partitionBackfillsOrError(limit: 1) { ... on PartitionBackfills { results { id } } } }")
-    backfill_id = job_backfill["partitionBackfillsOrError"]["results"][0]["id"]
-    deadline = time.monotonic() + 900
-    while time.monotonic() < deadline:
-        runs = graphql(server.base, JOB_RUNS % backfill_id)["runsOrError"]["results"]
-        if len(runs) == len(partitions) and all(run["status"] in ("SUCCESS", "FAILURE", "CANCELED") for run in runs):
-            break
-        time.sleep(3)
-    runs = {partition_of(run): run for run in runs}
+    backfill = server.wait_for_backfill(job_backfill["partitionBackfillsOrError"]["results"][0]["id"], seconds=900)
+    runs = {partition_of(run): run for run in backfill["runs"]}
     assert sorted(runs) == partitions  # one run per year: no year reached through another
     assert {run["status"] for run in runs.values()} == {"SUCCESS"}, f"{runs}\n{server.log_tail()}"
 
