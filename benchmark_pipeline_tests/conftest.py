@@ -46,6 +46,11 @@ def pytest_collection_modifyitems(config, items):
         module = Path(str(item.fspath)).relative_to(TESTS_DIR).as_posix()
         if module.startswith(INTEGRATION_MODULES):
             item.add_marker(pytest.mark.integration)
+    # Slow tests first (a stable sort: the order within each group stays). pytest-xdist hands out files in
+    # this order with `--dist loadfile --no-loadscope-reorder` (.ci/run); otherwise it puts the files with
+    # the most tests first, which left the few-minute single-test files for the end, one worker running
+    # them while the other had nothing left.
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def require_or_skip(condition: bool, reason: str) -> None:
