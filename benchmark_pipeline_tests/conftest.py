@@ -49,7 +49,7 @@ def pytest_collection_modifyitems(config, items):
     # Slow tests first (a stable sort: the order within each group stays). pytest-xdist hands out files in
     # this order with `--dist loadfile --no-loadscope-reorder` (.ci/run); otherwise it puts the files with
     # the most tests first, which left the few-minute single-test files for the end, one worker running
-    # them while the other had nothing left.
+    # them while the other had nothing left (14m40s with this order, 15m58s without, fresh clones, .ci/run).
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
