@@ -17,6 +17,7 @@ import io
 import posixpath
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,9 @@ from xml.etree import ElementTree
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from benchmark_pipeline.gc_pause import collector_paused
 
 from .errors import LayoutError, UnreadableExportError
 from .raw import FileKind, header_key, unique_header
@@ -223,7 +227,8 @@ class SheetScan:
     counted: bool = False
 
 
-def _scan_chunk(buf: bytes, stop: int, tags: _SheetTags, scan: SheetScan) -> None:
+def _scan_contents(buf: bytes, stop: int, tags: _SheetTags, scan: SheetScan) -> None:
+    """Formulas without a calculated value and error values."""
     pos = buf.find(tags.formula, 0, stop)
     while pos != -1:
         if tags.tag_at(buf, pos, tags.formula):  # not `<formula1>` of a data validation
@@ -247,8 +252,10 @@ def _scan_chunk(buf: bytes, stop: int, tags: _SheetTags, scan: SheetScan) -> Non
                 scan.errors[place] = html.unescape(value.group(1).decode("utf-8", "replace")).strip()
             pos = end
         pos = buf.find(b">#", pos + 1, stop)
-    if scan.counted:
-        return
+
+
+def _scan_extent(buf: bytes, stop: int, tags: _SheetTags, scan: SheetScan) -> None:
+    """How far the cells reach: the last row's number, and any cell past the furthest seen so far."""
     last_row = buf.rfind(tags.row, 0, stop)
     while last_row != -1 and not tags.tag_at(buf, last_row, tags.row):
         last_row = buf.rfind(tags.row, 0, last_row)
@@ -288,10 +295,12 @@ def _counted_extent(archive: zipfile.ZipFile, part: str) -> tuple[int, int]:
     return rows, columns
 
 
-def scan_sheet(archive: zipfile.ZipFile, part: str, chunk_bytes: int = CHUNK_BYTES) -> SheetScan:
+def scan_sheet(archive: zipfile.ZipFile, part: str, chunk_bytes: int = CHUNK_BYTES,
+               extent: bool = True, contents: bool = True) -> SheetScan:
     """One pass through the sheet's XML in chunks (a few byte searches, a fraction of what reading it costs;
-    text cannot hold a raw "<", so only tags match). A formula's value is any non-empty `<v>`, or an empty one
-    in a text result (Excel saves `=IF(...;"")` so); openpyxl saves formulas with an empty `<v>` and no type. A
+    text cannot hold a raw "<", so only tags match), for how far its cells reach (`extent`) and for its
+    formulas and error values (`contents`). A formula's value is any non-empty `<v>`, or an empty one in a
+    text result (Excel saves `=IF(...;"")` so); openpyxl saves formulas with an empty `<v>` and no type. A
     cell without a reference (rare) is counted, not listed."""
     with archive.open(part) as stream:
         root = SHEET_ROOT.search(stream.read(SHEET_HEAD_BYTES))
@@ -310,9 +319,12 @@ def scan_sheet(archive: zipfile.ZipFile, part: str, chunk_bytes: int = CHUNK_BYT
                 stop = max(len(buf) - SPLIT_TAG_BYTES, 0)
             elif len(buf) - stop > MAX_CELL_BYTES:
                 stop = len(buf)
-            _scan_chunk(buf, stop, tags, scan)
+            if contents:
+                _scan_contents(buf, stop, tags, scan)
+            if extent and not scan.counted:
+                _scan_extent(buf, stop, tags, scan)
             carry = buf[stop:]
-    if scan.counted:
+    if extent and scan.counted:
         scan.rows, scan.columns = _counted_extent(archive, part)
     return scan
 
@@ -357,13 +369,13 @@ def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     return parts
 
 
-def sheet_scan(path: Path, title: str) -> SheetScan | None:
+def sheet_scan(path: Path, title: str, extent: bool = True, contents: bool = True) -> SheetScan | None:
     """`scan_sheet` of the sheet titled `title`, or None where the package lists no such sheet."""
     with zipfile.ZipFile(path) as archive:
         part = sheet_parts(archive).get(title)
         if part is None or part not in archive.namelist():
             return None  # a sheet the package does not list is one no reader finds either
-        return scan_sheet(archive, part)
+        return scan_sheet(archive, part, extent=extent, contents=contents)
 
 
 def formula_refusal(path: Path, title: str, names: list[str], scan: SheetScan | None) -> UnreadableExportError | None:
@@ -412,7 +424,6 @@ def _refuse_far_cells(path: Path, title: str, scan: SheetScan) -> None:
 
 MAX_ROWS_ABOVE_HEADER = 10  # a title and a few notes; a wider row further down is a stray cell
 MAX_TITLE_CELLS = 2  # a title, perhaps a date beside it
-DISTINCT_SAMPLE = 1000  # values looked at to tell a column of distinct texts (ids, free text)
 ROWS_AT_ONCE = 16384  # rows taken from calamine at a time: its Python values for all rows at once cost more memory
 
 
@@ -462,30 +473,36 @@ def _text(value: object) -> str | None:
     return cell_text(_value(value))
 
 
-def _texts(values: list) -> pa.Array:
-    """`cell_text` of a column's calamine values, as an Arrow string array: dates and numbers converted at once,
-    text stripped directly, anything else once per distinct value."""
-    kinds = set(map(type, values))
-    if kinds and kinds <= {dt.datetime, dt.date}:  # a whole day is a date in calamine, a datetime before
-        return pa.array(_datetime_texts(values), type=pa.string())
-    if kinds == {float}:
+def _texts(values: np.ndarray) -> pa.Array:
+    """`cell_text` of a column's calamine values (an object array), as an Arrow string array: dates and
+    numbers converted at once, text stripped once per distinct text, anything else once per distinct value."""
+    kind = pd.api.types.infer_dtype(values, skipna=False)
+    if kind in ("datetime", "date"):  # "date" includes datetimes (a subclass); a whole day is a date in calamine
+        return _datetime_texts(values)
+    if kind == "floating":
         return pa.array(_number_texts(values), type=pa.string())
-    if kinds == {str} and len(set(values[:DISTINCT_SAMPLE])) > DISTINCT_SAMPLE // 2:
-        return pa.array([v.strip() or None for v in values], type=pa.string())
+    if kind == "string":
+        encoded = pa.array(values, type=pa.string()).dictionary_encode()
+        stripped = pa.array([v.strip() or None for v in encoded.dictionary.to_pylist()], type=pa.string())
+        return stripped.take(encoded.indices)
     # 1, 1.0 and True are one value here: their texts agree ("1")
-    codes, distinct = pd.factorize(np.array(values, dtype=object), use_na_sentinel=False)
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
     return pa.array([_text(v) for v in distinct], type=pa.string()).take(pa.array(codes))
 
 
-def _datetime_texts(values: list) -> np.ndarray:
+def _datetime_texts(values: np.ndarray) -> pa.Array:
     """`datetime.isoformat()` of each (a date as its midnight), at once: seconds, or microseconds where there
     are some."""
-    stamps = np.array(values, dtype="datetime64[us]")
-    texts = np.datetime_as_string(stamps, unit="s")
-    fraction = (stamps - stamps.astype("datetime64[s]")).astype(np.int64) != 0
+    values = [v if type(v) is dt.datetime else dt.datetime(v.year, v.month, v.day) for v in values]
+    stamps = pa.array(values, type=pa.timestamp("us"))
+    seconds = pc.cast(stamps, pa.timestamp("s"), safe=False)
+    texts = pc.replace_substring(pc.cast(seconds, pa.string()), " ", "T", max_replacements=1)
+    fraction = pc.not_equal(pc.cast(seconds, pa.timestamp("us")), stamps).to_numpy(zero_copy_only=False)
     if fraction.any():
-        texts = texts.astype(object)
-        texts[fraction] = np.datetime_as_string(stamps[fraction], unit="us")
+        texts = texts.to_numpy(zero_copy_only=False).astype(object)
+        for i in np.flatnonzero(fraction):
+            texts[i] = values[i].isoformat()
+        texts = pa.array(texts, type=pa.string())
     return texts
 
 
@@ -499,23 +516,24 @@ def _number_texts(values: list) -> np.ndarray:
     return texts
 
 
-def _calamine_columns(sheet, scan: SheetScan | None) -> tuple[list[list], int]:
-    """The sheet's cells as columns of calamine values from column A, and the row number of their first row."""
-    columns: list[list] = []
+def _calamine_columns(sheet, scan: SheetScan | None) -> tuple[list[np.ndarray], int]:
+    """The sheet's cells as columns (object arrays of calamine values) from column A, and the row number of
+    their first row."""
+    blocks: list[np.ndarray] = []
     rows = sheet.iter_rows()
-    count = 0
     while chunk := list(itertools.islice(rows, ROWS_AT_ONCE)):
-        if not columns:
-            columns = [[] for _ in chunk[0]]
-        for column, values in zip(columns, zip(*chunk)):
-            column.extend(values)
-        count += len(chunk)
+        block = np.empty((len(chunk), len(chunk[0])), dtype=object)
+        block[:] = chunk
+        blocks.append(block)
     end = sheet.end
-    if end is None or not count:
+    if end is None or not blocks:
         return [], 1
+    cells = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
+    del blocks
+    count = len(cells)
     first_row = end[0] + 2 - count  # iter_rows may or may not start at row 1: count back from the last
-    lead = end[1] + 1 - len(columns)  # nor at column A
-    columns = [[""] * count for _ in range(lead)] + columns
+    lead = end[1] + 1 - cells.shape[1]  # nor at column A
+    columns = [np.full(count, "", dtype=object) for _ in range(lead)] + list(cells.T)
     for (row, column), text in (scan.errors.items() if scan else ()):
         index = row - first_row
         if 0 <= index < count and column <= len(columns):
@@ -529,10 +547,14 @@ def sheet_frame(source: WorkbookSource, sheet: Sheet) -> pd.DataFrame:
     if not sheet.is_worksheet:
         raise UnreadableExportError(f"sheet {title!r} is a chart or macro sheet, not a table of answers; export "
                                     "the answers again and try again", file=path)
-    scan = sheet_scan(path, title)
-    if scan is not None:
-        _refuse_far_cells(path, title, scan)
-    columns, first_row = _calamine_columns(source.workbook.get_sheet_by_name(title), scan)
+    extent = sheet_scan(path, title, contents=False)
+    if extent is not None:
+        _refuse_far_cells(path, title, extent)
+    # calamine reads the sheet without the GIL while this thread looks for formulas and error values
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        reading = pool.submit(source.workbook.get_sheet_by_name, title)
+        scan = sheet_scan(path, title, extent=False)
+        columns, first_row = _calamine_columns(reading.result(), scan)
     height = len(columns[0]) if columns else 0
 
     def row(number: int) -> list:
@@ -636,7 +658,8 @@ class WorkbookSource:
 
     def frame(self, sheet: Sheet) -> pd.DataFrame:
         if sheet.title not in self.frames:
-            self.frames[sheet.title] = sheet_frame(self, sheet)
+            with collector_paused():  # a cell is an object: millions of them, and no cycles among them
+                self.frames[sheet.title] = sheet_frame(self, sheet)
         return self.frames[sheet.title]
 
     def header(self, sheet: Sheet) -> set[str]:
