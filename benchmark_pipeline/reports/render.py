@@ -15,6 +15,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from benchmark_pipeline.findings import highlights
 from benchmark_pipeline.forking import can_fork, usable_cores
+from benchmark_pipeline.gc_pause import collector_paused
 from benchmark_pipeline.instrument import YearInstrument
 from benchmark_pipeline.reference import NATIONAL_CODE, Kommuner
 from benchmark_pipeline.settings import MIN_RESPONDENTS_FLOOR
@@ -122,8 +123,10 @@ class PreparedReports:
         out_dir = Path(out_dir)
         ctx, codes = self.ctx, [str(code) for code in self.kommuner.codes]
         (out_dir / "kommuner").mkdir(parents=True, exist_ok=True)
-        ctx.warm()  # findings and lookups: computed once, inherited by the forked processes
-        with _FORK_LOCK:  # one write at a time forks (the forked processes find their reports by parent)
+        # one write at a time forks (the forked processes find their reports by parent); the workbook's and
+        # the pages' cells are hundreds of thousands of objects without cycles: no collection among them
+        with _FORK_LOCK, collector_paused():
+            ctx.warm()  # findings and lookups: computed once, inherited by the forked processes
             return self._write_all(out_dir, codes, workers)
 
     def _write_all(self, out_dir: Path, codes: list[str], workers: int | None) -> list[Path]:
