@@ -424,6 +424,7 @@ def _refuse_far_cells(path: Path, title: str, scan: SheetScan) -> None:
 
 MAX_ROWS_ABOVE_HEADER = 10  # a title and a few notes; a wider row further down is a stray cell
 MAX_TITLE_CELLS = 2  # a title, perhaps a date beside it
+DISTINCT_SAMPLE = 1000  # values looked at to tell a column of distinct texts (ids, names, free text)
 ROWS_AT_ONCE = 16384  # rows taken from calamine at a time: its Python values for all rows at once cost more memory
 
 
@@ -482,12 +483,32 @@ def _texts(values: np.ndarray) -> pa.Array:
     if kind == "floating":
         return pa.array(_number_texts(values), type=pa.string())
     if kind == "string":
-        encoded = pa.array(values, type=pa.string()).dictionary_encode()
-        stripped = pa.array([v.strip() or None for v in encoded.dictionary.to_pylist()], type=pa.string())
-        return stripped.take(encoded.indices)
+        if len(set(values[:DISTINCT_SAMPLE])) > DISTINCT_SAMPLE // 2:  # ids, names, free text
+            return _stripped_texts(values)
+        codes, distinct = pd.factorize(values)
+        return _stripped_texts(distinct).take(pa.array(codes))
     # 1, 1.0 and True are one value here: their texts agree ("1")
     codes, distinct = pd.factorize(values, use_na_sentinel=False)
     return pa.array([_text(v) for v in distinct], type=pa.string()).take(pa.array(codes))
+
+
+# What `str.strip()` takes away (the characters `str.isspace` is true for; none is above U+3000, which
+# test_workbook.py checks), as an RE2 class for Arrow.
+LAST_SPACE = 0x3000
+_SPACE = "[" + "".join(f"\\x{{{code:x}}}" for code in range(LAST_SPACE + 1) if chr(code).isspace()) + "]"
+_SPACE_AT_AN_END = f"^{_SPACE}|{_SPACE}$"
+
+
+def _stripped_texts(values: np.ndarray) -> pa.Array:
+    """`text.strip() or None` of each text, converted at once; only texts with a space at an end (or none
+    at all) are stripped one by one."""
+    texts = pa.array(values, type=pa.string())
+    uneven = pc.or_(pc.match_substring_regex(texts, _SPACE_AT_AN_END), pc.equal(pc.binary_length(texts), 0))
+    where = np.flatnonzero(uneven.to_numpy(zero_copy_only=False))
+    if not len(where):
+        return texts
+    stripped = pa.array([values[i].strip() or None for i in where], type=pa.string())
+    return pc.replace_with_mask(texts, uneven, stripped)
 
 
 def _datetime_texts(values: np.ndarray) -> pa.Array:

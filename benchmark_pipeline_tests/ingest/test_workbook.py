@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import tracemalloc
 import zipfile
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
@@ -18,8 +20,10 @@ from benchmark_pipeline.ingest.layouts import BY_NAME
 from benchmark_pipeline.ingest.workbook import (
     MAX_COMPRESSION_RATIO,
     MAX_SHEET_CELLS,
+    LAST_SPACE,
     MAX_UNPACKED_BYTES,
     RATIO_CHECKED_FROM_BYTES,
+    _stripped_texts,
     formulas_without_values,
     open_workbook_source,
     scan_sheet,
@@ -418,3 +422,14 @@ def test_a_chart_sheet_is_not_read_as_answers(table, tmp_path):
         assert source.first_visible_sheet().title == "Form1"  # a chart sheet is no worksheet
         with pytest.raises(UnreadableExportError, match="sheet 'Diagram' is a chart or macro sheet"):
             source.frame(source.sheet("Diagram"))
+
+
+def test_texts_are_stripped_as_str_strip_strips_them():
+    """The at-once stripping of a text column agrees with `str.strip() or None` for every kind of space
+    Python knows, at either end, inside, alone or not at all."""
+    spaces = [chr(code) for code in range(sys.maxunicode + 1) if chr(code).isspace()]
+    assert max(map(ord, spaces)) <= LAST_SPACE
+    texts = ["", "svar", "to ord", *spaces, *(f"{s}svar" for s in spaces), *(f"svar{s}" for s in spaces),
+             *(f"{s}{s}" for s in spaces), *(f"a{s}b" for s in spaces), "\u200bsvar"]  # a zero-width space is no space
+    got = _stripped_texts(np.array(texts, dtype=object)).to_pylist()
+    assert got == [t.strip() or None for t in texts]
