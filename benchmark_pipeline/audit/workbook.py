@@ -7,8 +7,9 @@ after `reset_dimensions()`), by one of two readers: a streaming tokenizer of the
 sheets written in the plain forms XlsxWriter and openpyxl write (values, shared and inline strings, empty
 cells: ~30x faster than openpyxl's per-cell objects), and openpyxl itself for every other sheet (formulas,
 rich text, namespace prefixes, CDATA, entities in attributes, ...). The tokenizer must cover the whole of
-`<sheetData>` or it gives up, so no cell is ever skipped. It takes the sheet's part, the shared strings
-and the date styles from openpyxl's public reader (`open_workbook`), so both readers see the same package.
+`<sheetData>` or it gives up, so no cell is ever skipped. It finds the sheet's part, the shared strings
+and the date styles in the package as openpyxl's reader finds them (`open_workbook`), so both readers see the
+same package.
 
 Sheets are also checked for disclosure: a header row naming a geography level or kommune column (English
 release column names, or common Danish ones: "Niveau", "Kommune", "Antal svar", ...) starts a table, which
@@ -24,6 +25,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
+from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
+from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS, XLSM, XLSX, XLTM, XLTX
+
+from benchmark_pipeline import ooxml
 from benchmark_pipeline.audit import model
 from benchmark_pipeline.audit.binary import PNG_SIGNATURE, scan_png
 from benchmark_pipeline.audit.context import AuditContext
@@ -140,50 +145,95 @@ class SheetSource:
     """What the streaming reader needs to read one sheet as openpyxl reads it: the sheet's XML part and
     the workbook's shared strings, date and duration styles and date epoch."""
 
-    archive: zipfile.ZipFile
-    part: str | None  # None: the sheet cannot be matched to its part, so openpyxl reads it
+    path: Path
+    part: str | None  # None: the sheet is read by openpyxl
     shared_strings: list
     date_styles: frozenset
     timedelta_styles: frozenset
     epoch: object
 
 
+# What openpyxl's reader looks parts up by: the content types of [Content_Types].xml, and a fixed styles part.
+_WORKBOOK_TYPES = (XLTM, XLTX, XLSM, XLSX)  # in the order openpyxl tries them
+_STYLES_PART = "xl/styles.xml"
+_MAIN = f"{{{SHEET_MAIN_NS}}}"
+
+
 def open_workbook(path: Path):
     """The workbook as `openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)`
     returns it, and one `SheetSource` per worksheet (in `wb.worksheets` order).
 
-    `load_workbook` is `ExcelReader(...).read()` returning `.wb`; the reader's public attributes give the
-    package (`archive`), the shared strings it hands to every read-only sheet, and the sheets' parts in
-    the order it creates the sheets. The date and duration styles are openpyxl's own `Stylesheet`
-    indexes of the same styles part, taken as `apply_stylesheet` takes them."""
-    from openpyxl.reader.excel import ExcelReader
-    from openpyxl.styles.stylesheet import Stylesheet
-    from openpyxl.xml.constants import ARC_STYLE
-    from openpyxl.xml.functions import fromstring
+    The streaming reader finds what openpyxl's reader finds, from the package itself: the workbook part
+    (by content type, and the package's relationships must name the same), each sheet's part (through the
+    workbook's relationships, in the workbook's order, with the same titles as openpyxl's worksheets), the
+    shared strings (read as openpyxl reads them; a table with rich text or phonetic runs hands every sheet to
+    openpyxl) and the date and duration styles (openpyxl's own number-format rules). Where any of these
+    cannot be matched, openpyxl reads every sheet."""
+    import openpyxl
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        reader = ExcelReader(path, read_only=True, data_only=False, keep_links=False)
-        reader.read()
-        wb = reader.wb
-        try:
-            parts = [(sheet.name, rel.target) for sheet, rel in reader.parser.find_sheets()
-                     if rel.target in reader.valid_files and "chartsheet" not in rel.Type]
-        except Exception:  # noqa: BLE001 - openpyxl read them once; if it cannot again, it reads each sheet
-            parts = []
-        date_styles = timedelta_styles = frozenset()
-        try:
-            stylesheet = Stylesheet.from_tree(fromstring(reader.archive.read(ARC_STYLE)))
-        except KeyError:  # no styles part: openpyxl keeps its defaults (no date styles)
-            stylesheet = None
-        if stylesheet is not None and stylesheet.cell_styles:
-            date_styles = frozenset(stylesheet.date_formats)
-            timedelta_styles = frozenset(stylesheet.timedelta_formats)
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
     titles = [ws.title for ws in wb.worksheets]
-    matched = [name for name, _ in parts] == titles
-    sources = [SheetSource(reader.archive, parts[i][1] if matched else None, reader.shared_strings, date_styles,
-                           timedelta_styles, wb.epoch) for i in range(len(titles))]
-    return wb, sources
+    try:
+        with zipfile.ZipFile(path) as archive:
+            found = _package_sources(archive, titles)
+    except Exception:  # noqa: BLE001 - a package openpyxl reads but this cannot: openpyxl reads its sheets
+        found = None
+    parts, strings, date_styles, timedelta_styles = found or ([None] * len(titles), [], frozenset(), frozenset())
+    return wb, [SheetSource(path, part, strings, date_styles, timedelta_styles, wb.epoch) for part in parts]
+
+
+def _package_sources(archive: zipfile.ZipFile, titles: list[str]):
+    """(parts, shared strings, date styles, duration styles) for the streaming reader, or None."""
+    types: dict[str, str] = {}
+    for element in ElementTree.fromstring(archive.read("[Content_Types].xml")):
+        if element.tag.rsplit("}", 1)[-1] == "Override":  # the first part of each type, as openpyxl takes it
+            types.setdefault(element.get("ContentType", ""), element.get("PartName", "")[1:])
+    workbook = next((types[kind] for kind in _WORKBOOK_TYPES if kind in types), None)
+    if workbook is None or workbook != ooxml.workbook_part(archive):
+        return None
+    names = set(archive.namelist())
+    sheets = [s for s in ooxml.package_sheets(archive) if s.part in names and "chartsheet" not in s.kind]
+    if [s.title for s in sheets] != titles:
+        return None
+    strings = _shared_strings(archive, types.get(SHARED_STRINGS))
+    if strings is None:
+        return None
+    return [s.part for s in sheets], strings, *_number_styles(archive)
+
+
+def _shared_strings(archive: zipfile.ZipFile, part: str | None) -> list[str] | None:
+    """The shared strings as openpyxl's `read_string_table` gives them (each `<si>`'s text, "x005F_"
+    removed), or None when an entry is more than one plain `<t>` (rich text, phonetic runs)."""
+    if part is None:
+        return []
+    strings = []
+    for si in ElementTree.fromstring(archive.read(part)).iter(f"{_MAIN}si"):
+        children = list(si)
+        if len(children) > 1 or (children and (children[0].tag != f"{_MAIN}t" or len(children[0]))):
+            return None
+        text = (children[0].text or "") if children else ""
+        strings.append(text.replace("x005F_", ""))
+    return strings
+
+
+def _number_styles(archive: zipfile.ZipFile) -> tuple[frozenset, frozenset]:
+    """The cell styles (indexes into `cellXfs`) whose number format is a date and a duration, by openpyxl's
+    rules (`is_date_format`, `is_timedelta_format` of the custom or built-in format)."""
+    if _STYLES_PART not in archive.namelist():
+        return frozenset(), frozenset()
+    root = ElementTree.fromstring(archive.read(_STYLES_PART))
+    custom = {int(n.get("numFmtId")): n.get("formatCode") for n in root.iterfind(f"{_MAIN}numFmts/{_MAIN}numFmt")}
+    dates, durations = set(), set()
+    for index, xf in enumerate(root.iterfind(f"{_MAIN}cellXfs/{_MAIN}xf")):
+        number = int(xf.get("numFmtId", 0))
+        fmt = custom[number] if number in custom else builtin_format_code(number)
+        if is_date_format(fmt):
+            dates.add(index)
+        if is_timedelta_format(fmt):
+            durations.add(index)
+    return frozenset(dates), frozenset(durations)
 
 
 def _fast_rows(source: SheetSource) -> list[list] | None:
@@ -192,7 +242,8 @@ def _fast_rows(source: SheetSource) -> list[list] | None:
     if source.part is None:
         return None
     try:
-        xml = source.archive.read(source.part)
+        with zipfile.ZipFile(source.path) as archive:
+            xml = archive.read(source.part)
         return _parse_sheet(xml, source.shared_strings, source.date_styles, source.timedelta_styles, source.epoch)
     except Exception:  # noqa: BLE001 - _Fallback or anything unexpected: openpyxl decides
         return None

@@ -14,7 +14,6 @@ import datetime as dt
 import html
 import itertools
 import io
-import posixpath
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from benchmark_pipeline.gc_pause import collector_paused
+from benchmark_pipeline.ooxml import sheet_parts
 
 from .errors import LayoutError, UnreadableExportError
 from .raw import FileKind, header_key, unique_header
@@ -334,39 +334,6 @@ def formulas_without_values(archive: zipfile.ZipFile, part: str,
     """The cells of a sheet holding a formula but no calculated value: the first few references and how many."""
     scan = scan_sheet(archive, part, chunk_bytes)
     return scan.formulas, scan.formula_count
-
-
-_PACKAGE_RELS = "_rels/.rels"
-_OFFICE_DOCUMENT = "/officeDocument"  # the relationship type (its end) naming the workbook part
-_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-
-
-def _relationships(archive: zipfile.ZipFile, part: str) -> list[tuple[str, str, str]]:
-    """(Id, Type, target part) of a part's relationships, targets resolved against the part's folder."""
-    folder, name = posixpath.split(part)
-    rels = posixpath.join(folder, "_rels", f"{name}.rels")
-    if rels not in archive.namelist():
-        return []
-    out = []
-    for rel in ElementTree.fromstring(archive.read(rels)):
-        target = rel.get("Target", "")
-        resolved = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join(folder, target))
-        out.append((rel.get("Id", ""), rel.get("Type", ""), resolved))
-    return out
-
-
-def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Each sheet's title and the zip member holding its XML, read from the package's own relationships
-    (the Open Packaging Conventions: `_rels/.rels` → the workbook → its sheets), as any reader finds them."""
-    workbook = next((t for _, kind, t in _relationships(archive, "") if kind.endswith(_OFFICE_DOCUMENT)), None)
-    if workbook is None or workbook not in archive.namelist():
-        return {}
-    targets = {rid: target for rid, _, target in _relationships(archive, workbook)}
-    parts = {}
-    for element in ElementTree.fromstring(archive.read(workbook)).iter():
-        if element.tag.rsplit("}", 1)[-1] == "sheet" and element.get(f"{_REL_NS}id") in targets:
-            parts[element.get("name", "")] = targets[element.get(f"{_REL_NS}id")]
-    return parts
 
 
 def sheet_scan(path: Path, title: str, extent: bool = True, contents: bool = True) -> SheetScan | None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+import zipfile
 from pathlib import Path
 
 import openpyxl
 import xlsxwriter
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -152,6 +155,39 @@ def test_streaming_sheet_reader_equals_openpyxl(tmp_path, release_template):
                 fast_sheets += 1
                 assert fast == expected, f"{path.name}: {title}"
     assert fast_sheets >= 4  # the plain forms are read by the fast reader, not handed to openpyxl
+
+
+def _rewritten(source: Path, target: Path, changes: dict[str, callable]) -> Path:
+    """A copy of the workbook at `source` with some of its parts changed (part name -> bytes -> bytes)."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            data = old.read(info.filename)
+            new.writestr(info, changes.get(info.filename, lambda d: d)(data))
+    return target
+
+
+def test_a_package_the_streaming_reader_cannot_match_goes_to_openpyxl_whole(tmp_path):
+    """Rich text in the shared strings, or a package whose relationships name another workbook part than its
+    content types (openpyxl follows the content types): every sheet is read by openpyxl, and the values are
+    openpyxl's."""
+    plain = tmp_path / "plain.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["Kommune", "Andel"])
+    wb.active.append([CellRichText("Fre", TextBlock(InlineFont(b=True), "densborg")), 0.5])
+    wb.save(tmp_path / "rich.xlsx")
+    book = xlsxwriter.Workbook(str(plain))
+    book.add_worksheet("Ark").write_string(0, 0, "Frederiksberg")
+    book.close()
+    elsewhere = _rewritten(plain, tmp_path / "elsewhere.xlsx", {
+        "_rels/.rels": lambda d: d.replace(b'Target="xl/workbook.xml"', b'Target="xl/workbook2.xml"')})
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(elsewhere, "a") as archive:
+        archive.writestr("xl/workbook2.xml", source.read("xl/workbook.xml"))
+        archive.writestr("xl/_rels/workbook2.xml.rels", source.read("xl/_rels/workbook.xml.rels"))
+    assert all(fast is not None and fast == expected for fast, expected in _openpyxl_rows(plain).values())
+    for path in (tmp_path / "rich.xlsx", elsewhere):
+        rows = _openpyxl_rows(path)
+        assert rows and all(fast is None for fast, _expected in rows.values()), path.name
+    assert _openpyxl_rows(tmp_path / "rich.xlsx")["Sheet"][1][1][0] == "Fredensborg"
 
 
 def _report_of(release: Path, processes: int | None) -> tuple:

@@ -323,7 +323,7 @@ def test_each_sheet_is_found_through_the_package_relationships(table, tmp_path):
     """Where a sheet's XML is (for the formula scan), as the package says: not a reader's private attribute."""
     import zipfile
 
-    from benchmark_pipeline.ingest.workbook import sheet_parts
+    from benchmark_pipeline.ooxml import sheet_parts
 
     path = forms_workbook(tmp_path / "forms.xlsx", table, hidden_sheet_first("Ark2"))
     with zipfile.ZipFile(path) as archive:
