@@ -183,7 +183,7 @@ class _SheetTags:
             numbers = _above(str(rows), "0123456789") if rows else b"[1-9][0-9]*"
             self._far[key] = re.compile(
                 rb"<" + self.p + rb'c(?:[\s>/](?!r="[A-Z]{1,3}[1-9])|(\sr="(?:' + letters + rb')\d)'
-                rb'|(\sr="[A-Z]{1,3}(?:' + numbers + rb')(?!\d)))')
+                rb'|(\sr="[A-Z]{1,3}+(?:' + numbers + rb')(?!\d)))')
         return self._far[key]
 
     def tag_at(self, buf: bytes, pos: int, tag: bytes) -> bool:
