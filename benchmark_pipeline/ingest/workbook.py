@@ -507,18 +507,17 @@ def _number_texts(values: list) -> np.ndarray:
 def _calamine_columns(sheet, scan: SheetScan | None) -> tuple[list[np.ndarray], int]:
     """The sheet's cells as columns (object arrays of calamine values) from column A, and the row number of
     their first row."""
-    blocks: list[np.ndarray] = []
-    rows = sheet.iter_rows()
-    while chunk := list(itertools.islice(rows, ROWS_AT_ONCE)):
-        block = np.empty((len(chunk), len(chunk[0])), dtype=object)
-        block[:] = chunk
-        blocks.append(block)
     end = sheet.end
-    if end is None or not blocks:
+    rows, count = sheet.iter_rows(), 0
+    chunk = list(itertools.islice(rows, ROWS_AT_ONCE))
+    if end is None or not chunk:
         return [], 1
-    cells = np.concatenate(blocks) if len(blocks) > 1 else blocks[0]
-    del blocks
-    count = len(cells)
+    cells = np.empty((end[0] + 1, len(chunk[0])), dtype=object)  # at most every row up to the last
+    while chunk:
+        cells[count:count + len(chunk)] = chunk
+        count += len(chunk)
+        chunk = list(itertools.islice(rows, ROWS_AT_ONCE))
+    cells = cells[:count]
     first_row = end[0] + 2 - count  # iter_rows may or may not start at row 1: count back from the last
     lead = end[1] + 1 - cells.shape[1]  # nor at column A
     columns = [np.full(count, "", dtype=object) for _ in range(lead)] + list(cells.T)
