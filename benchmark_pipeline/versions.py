@@ -29,7 +29,7 @@ CODE_VERSIONS: dict[str, str] = {
     "comparison_base": "2",  # 2: every earlier year's published values, not only t-1's
     "year_over_year_growth": "2",  # 2: BH within families, change since the first year, trends
     "kommune_benchmarks": "2",  # 2: percentile_of, comparison-group spread
-    "report_artefacts": "3",  # 2: findings ("Det vigtigste i år", "Det skiller sig ud"), ranks with their denominator; 3: the release id on every page and in the workbook
+    "report_artefacts": "4",  # 2: findings ("Det vigtigste i år", "Det skiller sig ud"), ranks with their denominator; 3: the release id on every page and in the workbook; 4: the kommune index in Danish order (Aabenraa, Aalborg, Aarhus with the Å's)
     "staged_release": "2",  # 2: the trends table; every compared release in the fingerprint
     "published_release": "2",  # 2: a re-stamped release re-stamps its reports too
 }

@@ -18,6 +18,7 @@ from . import charts as ch
 from .formatting import (
     NBSP,
     as_float,
+    danish_key,
     fmt_int,
     fmt_pct,
     fmt_pct_interval,
@@ -57,11 +58,6 @@ RULE_TEXT = {
     "invalid_rank": "Ugyldig rangering af barrierer",
 }
 HIDDEN_NA = "ikke offentliggjort"
-
-
-def danish_sort_key(text: str) -> str:
-    table = str.maketrans({"æ": "{", "ø": "|", "å": "}", "Æ": "{", "Ø": "|", "Å": "}"})
-    return text.casefold().translate(table)
 
 
 def cell(text: str = "", cls: str = "num", hidden: str = "") -> dict:
@@ -795,7 +791,7 @@ def index_context(ctx: Context) -> dict:
     """The kommuner with published headline values first (each value with its number of answers), then the
     others with the reason; both alphabetically by official name."""
     published, others = [], []
-    for r in sorted(ctx.kommuner.table.to_dict("records"), key=lambda r: danish_sort_key(r["officielt_navn"])):
+    for r in sorted(ctx.kommuner.table.to_dict("records"), key=lambda r: danish_key(r["officielt_navn"])):
         kode = str(r["kommune_kode"])
         entry = {"kode": kode, "name": r["officielt_navn"], "region": r["region_navn"],
                  "group": r["kommunegruppe_navn"]}

@@ -317,7 +317,8 @@ def test_no_counts_at_kommune_level(html_2024):
 
 def test_index_lists_all_kommuner_with_links(html_2024, kommuner, report_tables):
     """Published kommuner first with both headline values and their answers, the rest after with the reason;
-    each group alphabetically by official name (æ, ø, å last)."""
+    each group in Danish alphabetical order by official name (æ, ø, å after z, and "aa" is an å: Aabenraa,
+    Aalborg and Aarhus close the list, Faaborg-Midtfyn comes after Fredericia)."""
     html = html_2024["kommuner/index.html"]
     for kode in kommuner.codes:
         assert f'href="{kode}.html"' in html
@@ -333,7 +334,7 @@ def test_index_lists_all_kommuner_with_links(html_2024, kommuner, report_tables)
     assert copenhagen[3:] == [fmt_pct(mere.share), f"{int(mere.n)}", fmt_pct(ja.share), f"{int(ja.n)}"]
     for rows in (published, others):
         body = [r[0] for r in rows[1:]]
-        key = lambda n: n.casefold().translate(str.maketrans({"æ": "{", "ø": "|", "å": "}"}))  # noqa: E731
+        key = lambda n: n.casefold().replace("aa", "å").translate(str.maketrans({"æ": "{", "ø": "|", "å": "}"}))  # noqa: E731
         assert body == sorted(body, key=key)
     assert {r[0] for r in others[1:]}.isdisjoint(r[0] for r in published[1:])
     assert all(r[-1] for r in others[1:])  # every unpublished kommune says why
