@@ -789,7 +789,7 @@ def kommune_context(ctx: Context, kode: str, charts: KommuneCharts) -> dict:
 
 def index_context(ctx: Context) -> dict:
     """The kommuner with published headline values first (each value with its number of answers), then the
-    others with the reason; both alphabetically by official name."""
+    others with the reason; both in Danish alphabetical order of the official names."""
     published, others = [], []
     for r in sorted(ctx.kommuner.table.to_dict("records"), key=lambda r: danish_key(r["officielt_navn"])):
         kode = str(r["kommune_kode"])
