@@ -4,6 +4,7 @@ per-run normalisation memo, the streaming sheet reader (against openpyxl) and la
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import warnings
 import zipfile
 from pathlib import Path
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from benchmark_pipeline.audit import audit_release, detect
 from benchmark_pipeline.audit.detect import HARD, Detectors, TextStream, memoised_normalisation, normalise
 from benchmark_pipeline.audit.workbook import _fast_rows, open_workbook
+from benchmark_pipeline_tests.ingest.exports import rewrite_part
 
 PATTERNS = [
     (detect.CPR_RE, detect._CPR_CANDIDATE),
@@ -157,15 +159,6 @@ def test_streaming_sheet_reader_equals_openpyxl(tmp_path, release_template):
     assert fast_sheets >= 4  # the plain forms are read by the fast reader, not handed to openpyxl
 
 
-def _rewritten(source: Path, target: Path, changes: dict[str, callable]) -> Path:
-    """A copy of the workbook at `source` with some of its parts changed (part name -> bytes -> bytes)."""
-    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new:
-        for info in old.infolist():
-            data = old.read(info.filename)
-            new.writestr(info, changes.get(info.filename, lambda d: d)(data))
-    return target
-
-
 def test_a_package_the_streaming_reader_cannot_match_goes_to_openpyxl_whole(tmp_path):
     """Rich text in the shared strings, or a package whose relationships name another workbook part than its
     content types (openpyxl follows the content types): every sheet is read by openpyxl, and the values are
@@ -178,8 +171,8 @@ def test_a_package_the_streaming_reader_cannot_match_goes_to_openpyxl_whole(tmp_
     book = xlsxwriter.Workbook(str(plain))
     book.add_worksheet("Ark").write_string(0, 0, "Frederiksberg")
     book.close()
-    elsewhere = _rewritten(plain, tmp_path / "elsewhere.xlsx", {
-        "_rels/.rels": lambda d: d.replace(b'Target="xl/workbook.xml"', b'Target="xl/workbook2.xml"')})
+    elsewhere = Path(shutil.copyfile(plain, tmp_path / "elsewhere.xlsx"))
+    rewrite_part(elsewhere, "_rels/.rels", lambda d: d.replace(b'Target="xl/workbook.xml"', b'Target="xl/workbook2.xml"'))
     with zipfile.ZipFile(plain) as source, zipfile.ZipFile(elsewhere, "a") as archive:
         archive.writestr("xl/workbook2.xml", source.read("xl/workbook.xml"))
         archive.writestr("xl/_rels/workbook2.xml.rels", source.read("xl/_rels/workbook.xml.rels"))

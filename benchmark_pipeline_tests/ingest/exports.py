@@ -6,6 +6,7 @@ Independent of benchmark_pipeline.sample on purpose (built in parallel); follows
 from __future__ import annotations
 
 import random
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -177,3 +178,12 @@ def write_export(layout: str, answers, instrument, directory: Path, encoding: st
     if layout == "msforms_xlsx":
         return write_xlsx({"Form1": forms_table(answers, instrument)}, directory / "forms.xlsx")
     raise ValueError(layout)
+
+
+def rewrite_part(path, part: str, change) -> None:
+    """Replace the zip member `part` of the workbook at `path` by `change(its bytes)`."""
+    with zipfile.ZipFile(path) as zin:
+        parts = [(info, zin.read(info.filename)) for info in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in parts:
+            zout.writestr(info.filename, change(data) if info.filename == part else data)

@@ -18,9 +18,9 @@ from benchmark_pipeline.ingest import LayoutError, read_export, validate_export
 from benchmark_pipeline.ingest.errors import UnreadableExportError
 from benchmark_pipeline.ingest.layouts import BY_NAME
 from benchmark_pipeline.ingest.workbook import (
+    LAST_SPACE,
     MAX_COMPRESSION_RATIO,
     MAX_SHEET_CELLS,
-    LAST_SPACE,
     MAX_UNPACKED_BYTES,
     RATIO_CHECKED_FROM_BYTES,
     _stripped_texts,
@@ -29,7 +29,7 @@ from benchmark_pipeline.ingest.workbook import (
     scan_sheet,
 )
 
-from .exports import forms_table, make_answers
+from .exports import forms_table, make_answers, rewrite_part
 
 SHEET_XML = "xl/worksheets/sheet1.xml"
 SHARED_STRINGS_TYPE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings"
@@ -47,15 +47,6 @@ def forms_workbook(path, table: pd.DataFrame, edit=None):
         edit(wb)
     wb.save(path)
     return path
-
-
-def rewrite_part(path, part: str, change) -> None:
-    """Replace the zip member `part` of the workbook at `path` by `change(its bytes)`."""
-    with zipfile.ZipFile(path) as zin:
-        parts = [(info, zin.read(info.filename)) for info in zin.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info, data in parts:
-            zout.writestr(info.filename, change(data) if info.filename == part else data)
 
 
 @pytest.fixture(scope="module")

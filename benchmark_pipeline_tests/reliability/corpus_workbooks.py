@@ -11,6 +11,7 @@ import re
 import zipfile
 from pathlib import Path
 
+from benchmark_pipeline_tests.ingest.exports import rewrite_part
 from benchmark_pipeline_tests.reliability.corpus import Case, _edit_xlsx, instrument, xlsx_bytes
 
 XLSX = "export.xlsx"
@@ -32,14 +33,6 @@ def _answers_as_formulas(wb) -> None:
             done += 1
 
 
-def _rewrite_part(path: Path, part: str, change) -> None:
-    with zipfile.ZipFile(path) as zin:
-        parts = [(info.filename, zin.read(info.filename)) for info in zin.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
-        for name, data in parts:
-            zout.writestr(name, change(data) if name == part else data)
-
-
 def workbook_formulas_without_results(folder: Path) -> None:
     """Saved by a script (openpyxl), never calculated: the formulas have no stored result."""
     _edit_xlsx(folder / XLSX, 2025, _answers_as_formulas)
@@ -49,7 +42,7 @@ def workbook_formulas_with_results(folder: Path) -> None:
     """The same formulas with their results stored, as Excel saves them (text results, `t="str"`)."""
     path = folder / XLSX
     _edit_xlsx(path, 2025, _answers_as_formulas)
-    _rewrite_part(path, SHEET_XML, lambda data: re.sub(
+    rewrite_part(path, SHEET_XML, lambda data: re.sub(
         rb'<c r="([A-Z]+\d+)"([^>]*)><f>"([^"<]*)"</f><v ?/>', rb'<c r="\1"\2 t="str"><f>"\3"</f><v>\3</v>', data))
 
 
@@ -57,7 +50,7 @@ def workbook_shared_strings_bomb(folder: Path) -> None:
     """A valid export whose sharedStrings.xml unpacks to 400 MB from about a megabyte (streamed, never in memory)."""
     path = folder / XLSX
     path.write_bytes(xlsx_bytes(2025))
-    _rewrite_part(path, "xl/_rels/workbook.xml.rels", lambda data: data.replace(
+    rewrite_part(path, "xl/_rels/workbook.xml.rels", lambda data: data.replace(
         b"</Relationships>",
         f'<Relationship Type="{SHARED_STRINGS_TYPE}" Target="sharedStrings.xml" Id="rId99"/></Relationships>'.encode()))
     block = b"<si><t>" + b"A" * 1000 + b"</t></si>"
