@@ -61,4 +61,3 @@ def package_sheets(archive: zipfile.ZipFile) -> list[PackageSheet]:
 def sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
     """Each sheet's title and the zip member holding its XML."""
     return {sheet.title: sheet.part for sheet in package_sheets(archive)}
-

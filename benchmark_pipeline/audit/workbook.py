@@ -25,7 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.etree import ElementTree
 
+import openpyxl
 from openpyxl.styles.numbers import builtin_format_code, is_date_format, is_timedelta_format
+from openpyxl.utils import get_column_letter
 from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS, XLSM, XLSX, XLTM, XLTX
 
 from benchmark_pipeline import ooxml
@@ -42,8 +44,6 @@ _HEADER_FOOTER = re.compile(rb"<(?:\w+:)?headerFooter\b.*?</(?:\w+:)?headerFoote
 
 
 def scan_workbook(ctx: AuditContext, path: Path, rel: str) -> None:
-    from openpyxl.utils import get_column_letter
-
     try:
         wb, sources = open_workbook(path)
     except Exception as exc:  # noqa: BLE001 - any parse failure
@@ -169,8 +169,6 @@ def open_workbook(path: Path):
     shared strings (read as openpyxl reads them; a table with rich text or phonetic runs hands every sheet to
     openpyxl) and the date and duration styles (openpyxl's own number-format rules). Where any of these
     cannot be matched, openpyxl reads every sheet."""
-    import openpyxl
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
